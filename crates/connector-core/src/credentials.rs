@@ -1,0 +1,280 @@
+//! The `userId` field and the credentials it leads to.
+//!
+//! Two formats reach a connector (see the contract):
+//! - session `<port-name>://<username>:<password>`: RDS's `Util.parseToken` puts the
+//!   access token in the password slot; `""` or `"None"` mean "no token";
+//! - normal `<username>`: the token is looked up at the port service,
+//!   `GET {USE_CASE_SERVICE_PORT_SERVICE}/user/{username}/service/{servicename}`.
+//!
+//! Unlike RDS's own parser (which splits on every `:`), only the first `:` after the user
+//! name separates it from the token, so tokens containing `:` survive.
+
+use std::fmt;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::error::ConnectorError;
+use crate::http::Upstream;
+
+/// A parsed `userId`.
+#[derive(Clone)]
+pub enum UserId {
+    Session {
+        port: String,
+        username: Option<String>,
+        token: Option<SecretString>,
+    },
+    Normal {
+        username: String,
+    },
+}
+
+impl fmt::Debug for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserId::Session { port, username, token } => f
+                .debug_struct("Session")
+                .field("port", port)
+                .field("username", username)
+                .field("token", &token.as_ref().map(|_| "[REDACTED]"))
+                .finish(),
+            UserId::Normal { username } => f.debug_struct("Normal").field("username", username).finish(),
+        }
+    }
+}
+
+impl UserId {
+    pub fn parse(raw: &str) -> Result<Self, ConnectorError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(ConnectorError::BadRequest(
+                "userId is missing or empty; send `<username>` or `<port>://<username>:<token>`".into(),
+            ));
+        }
+        let Some((port, rest)) = raw.split_once("://") else {
+            return Ok(UserId::Normal {
+                username: raw.to_owned(),
+            });
+        };
+        let port = if port.starts_with("port-") {
+            port.to_owned()
+        } else {
+            format!("port-{port}")
+        };
+        let (user, token) = match rest.split_once(':') {
+            Some((user, token)) => (user, token),
+            None => (rest, ""),
+        };
+        let username = (!user.is_empty()).then(|| user.to_owned());
+        let token = (!token.is_empty() && token != "None").then(|| SecretString::from(token.to_owned()));
+        if username.is_none() && token.is_none() {
+            return Err(ConnectorError::BadRequest(
+                "userId in session format names neither a user nor a token".into(),
+            ));
+        }
+        Ok(UserId::Session { port, username, token })
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            UserId::Session { username, .. } => username.as_deref(),
+            UserId::Normal { username } => Some(username),
+        }
+    }
+}
+
+/// What a provider gets to authenticate upstream: the user name (when known) and a token
+/// (an OAuth2 access token, or an app password for Basic auth). Debug output redacts it.
+#[derive(Clone)]
+pub struct Credentials {
+    username: Option<String>,
+    token: SecretString,
+}
+
+impl Credentials {
+    pub fn new(username: Option<String>, token: SecretString) -> Self {
+        Self { username, token }
+    }
+
+    /// The user name without a trailing `@domain` (Nextcloud's WebDAV user), or as sent.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    pub fn token(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// `Bearer <token>`, for an `Authorization` header. The caller marks the header
+    /// sensitive (the core's [`Upstream`] client does) so it is never logged.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token.expose_secret())
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// Turns a `userId` into [`Credentials`], looking tokens up at the port service when the
+/// caller did not send one. Lookups are cached briefly, per user, so an export of many
+/// files costs one lookup.
+pub struct TokenResolver {
+    servicename: String,
+    port_service: Option<url::Url>,
+    http: Upstream,
+    cache: Cache<String, SecretString>,
+}
+
+#[derive(Deserialize)]
+struct TokenEnvelope {
+    data: TokenData,
+}
+
+#[derive(Deserialize)]
+struct TokenData {
+    access_token: String,
+}
+
+impl TokenResolver {
+    pub fn new(servicename: String, port_service: Option<url::Url>, http: Upstream, ttl: Duration) -> Self {
+        Self {
+            servicename,
+            port_service,
+            http,
+            cache: Cache::builder().max_capacity(10_000).time_to_live(ttl).build(),
+        }
+    }
+
+    pub async fn resolve(&self, raw_user_id: &str) -> Result<Credentials, ConnectorError> {
+        match UserId::parse(raw_user_id)? {
+            UserId::Session {
+                username,
+                token: Some(token),
+                ..
+            } => Ok(Credentials::new(username, token)),
+            UserId::Session {
+                username: Some(username),
+                token: None,
+                ..
+            }
+            | UserId::Normal { username } => {
+                let token = self.lookup(&username).await?;
+                Ok(Credentials::new(Some(username), token))
+            }
+            UserId::Session {
+                username: None,
+                token: None,
+                ..
+            } => Err(ConnectorError::BadRequest("userId carries no credentials".into())),
+        }
+    }
+
+    async fn lookup(&self, username: &str) -> Result<SecretString, ConnectorError> {
+        if let Some(hit) = self.cache.get(username) {
+            return Ok(hit);
+        }
+        let Some(base) = &self.port_service else {
+            return Err(ConnectorError::Unauthorized(format!(
+                "userId {username:?} carries no token, and no token lookup is configured \
+                 (USE_CASE_SERVICE_PORT_SERVICE is unset)"
+            )));
+        };
+        let url = format!(
+            "{}/user/{}/service/{}",
+            base.as_str().trim_end_matches('/'),
+            utf8_percent_encode(username, NON_ALPHANUMERIC),
+            utf8_percent_encode(&self.servicename, NON_ALPHANUMERIC),
+        );
+        let unavailable =
+            |_| ConnectorError::ServiceUnavailable("the token lookup service (port service) cannot be reached".into());
+        let resp = self
+            .http
+            .send(self.http.client().get(&url))
+            .await
+            .map_err(unavailable)?;
+        let status = resp.status().as_u16();
+        match status {
+            200 => {}
+            400..=499 => {
+                return Err(ConnectorError::Unauthorized(format!(
+                    "no token for user {username:?} at service {:?}; connect the service in RDS first",
+                    self.servicename
+                )))
+            }
+            _ => {
+                return Err(ConnectorError::ServiceUnavailable(format!(
+                    "the token lookup service answered HTTP {status}"
+                )))
+            }
+        }
+        let envelope: TokenEnvelope = resp.json().await.map_err(|_| {
+            ConnectorError::ServiceUnavailable("the token lookup service sent an unreadable answer".into())
+        })?;
+        let token = SecretString::from(envelope.data.access_token);
+        self.cache.insert(username.to_owned(), token.clone());
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(raw: &str) -> (String, Option<String>, Option<String>) {
+        match UserId::parse(raw) {
+            Ok(UserId::Session { port, username, token }) => {
+                (port, username, token.map(|t| t.expose_secret().to_owned()))
+            }
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn session_format_variants() {
+        assert_eq!(
+            session("port-owncloud://alice:tok"),
+            ("port-owncloud".into(), Some("alice".into()), Some("tok".into()))
+        );
+        // RDS's parseUserId adds the prefix when it is missing.
+        assert_eq!(session("zenodo://bob:t").0, "port-zenodo");
+        assert_eq!(session("port-x://alice:").2, None);
+        assert_eq!(session("port-x://alice:None").2, None);
+        assert_eq!(session("port-x://alice").2, None);
+        assert_eq!(session("port-x://:tok"), ("port-x".into(), None, Some("tok".into())));
+        // Only the first colon separates: tokens may contain colons.
+        assert_eq!(session("port-x://alice:a:b::c").2.as_deref(), Some("a:b::c"));
+        assert_eq!(
+            session("port-owncloud-uni-a://jürgen@uni-a.de:tøken").1.as_deref(),
+            Some("jürgen@uni-a.de")
+        );
+    }
+
+    #[test]
+    fn normal_and_invalid() {
+        assert_eq!(
+            UserId::parse("  émilie ").ok().and_then(|u| u.username().map(str::to_owned)),
+            Some("émilie".into())
+        );
+        assert!(matches!(UserId::parse(""), Err(ConnectorError::BadRequest(_))));
+        assert!(matches!(UserId::parse("port-x://:"), Err(ConnectorError::BadRequest(_))));
+        assert!(matches!(UserId::parse("port-x://:None"), Err(ConnectorError::BadRequest(_))));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let u = UserId::parse("port-x://alice:supersecret").unwrap_or(UserId::Normal { username: String::new() });
+        assert!(!format!("{u:?}").contains("supersecret"));
+        let c = Credentials::new(Some("a".into()), SecretString::from("supersecret"));
+        assert!(!format!("{c:?}").contains("supersecret"));
+    }
+}

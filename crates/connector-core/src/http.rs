@@ -1,0 +1,146 @@
+//! Outbound HTTP: one shared reqwest client per upstream, with timeouts and metrics.
+//!
+//! Timeouts come in two kinds because transfers can be huge: a *response* deadline for
+//! getting the answer's headers (small calls), and an *idle* read timeout that bounds a
+//! stalled stream without limiting how long a healthy 20 GB transfer may take.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use reqwest::{Certificate, Client, RequestBuilder, Response};
+
+use crate::metrics;
+
+/// Settings shared by every outbound client of a connector (from the common config).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub connect_timeout: Duration,
+    /// Deadline for the answer's headers on [`Upstream::send`].
+    pub response_timeout: Duration,
+    /// A stream that delivers nothing for this long is cut.
+    pub idle_timeout: Duration,
+    pub verify_tls: bool,
+    pub extra_ca_file: Option<PathBuf>,
+    pub user_agent: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    #[error("cannot read the CA file {path}: {source}")]
+    CaFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the CA file {0} holds no usable PEM certificate")]
+    CaPem(PathBuf),
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// A client for one upstream (a provider, the Token Storage, the port service), labelled
+/// for the metrics. Cheap to clone: reqwest's client is a handle to a shared pool.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    client: Client,
+    name: &'static str,
+    response_timeout: Duration,
+}
+
+impl Upstream {
+    pub fn new(name: &'static str, settings: &HttpSettings) -> Result<Self, HttpSetupError> {
+        let mut builder = Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.idle_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            // Redirects could carry our Authorization header to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .use_rustls_tls();
+        if !settings.verify_tls {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        if let Some(path) = &settings.extra_ca_file {
+            let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+            let certs =
+                Certificate::from_pem_bundle(&pem).map_err(|_| HttpSetupError::CaPem(path.clone()))?;
+            if certs.is_empty() {
+                return Err(HttpSetupError::CaPem(path.clone()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| HttpSetupError::Build(e.without_url().to_string()))?;
+        Ok(Self {
+            client,
+            name,
+            response_timeout: settings.response_timeout,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Sends a request whose answer headers must arrive within the response deadline.
+    pub async fn send(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
+        self.observe(req.timeout(self.response_timeout).send()).await
+    }
+
+    /// Sends a transfer (a streamed upload or download): no overall deadline, only the
+    /// connect and idle timeouts, so a large healthy transfer is never cut.
+    pub async fn send_transfer(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
+        self.observe(req.send()).await
+    }
+
+    async fn observe(
+        &self,
+        fut: impl std::future::Future<Output = Result<Response, reqwest::Error>>,
+    ) -> Result<Response, reqwest::Error> {
+        let started = Instant::now();
+        let result = fut.await;
+        let outcome = match &result {
+            Ok(r) if r.status().is_server_error() => "server_error",
+            Ok(r) if r.status().is_client_error() => "client_error",
+            Ok(_) => "ok",
+            Err(e) if e.is_timeout() => "timeout",
+            Err(e) if e.is_connect() => "connect_error",
+            Err(_) => "error",
+        };
+        metrics::record_upstream(self.name, outcome, started.elapsed());
+        if let Err(e) = &result {
+            tracing::debug!(upstream = self.name, error = %DisplayNoUrl(e), "upstream call failed");
+        }
+        result
+    }
+}
+
+/// Displays a reqwest error without its URL (URLs may carry names or tokens).
+struct DisplayNoUrl<'a>(&'a reqwest::Error);
+
+impl std::fmt::Display for DisplayNoUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::error::Error as _;
+        let mut msg = self.0.to_string();
+        if let Some(url) = self.0.url() {
+            msg = msg.replace(url.as_str(), "<url>");
+        }
+        write!(f, "{msg}")?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}

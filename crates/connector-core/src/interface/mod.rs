@@ -1,0 +1,178 @@
+//! The two RDS interfaces as provider-neutral async traits.
+//!
+//! A provider crate implements [`FileStorage`], [`Metadata`] or both; the core mounts them
+//! under `/storage` and `/metadata`, parses requests, resolves credentials and renders
+//! answers. Nothing here mentions actix: a provider never touches the web framework.
+//! Every method has a default answering 501, so a new connector compiles from day one.
+
+mod body;
+mod path;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use body::{ByteStream, Upload};
+pub use path::StoragePath;
+
+use crate::credentials::Credentials;
+use crate::error::{ConnectorError, Result};
+
+fn not_implemented<T>(what: &str) -> Result<T> {
+    Err(ConnectorError::NotImplemented(format!(
+        "this connector does not implement {what}"
+    )))
+}
+
+/// A file answer, streamed from the provider to the caller.
+pub struct FileDownload {
+    /// 200, or 206 for a ranged answer.
+    pub status: u16,
+    pub content_length: Option<u64>,
+    pub content_type: Option<String>,
+    /// `Content-Range` of a 206 answer.
+    pub content_range: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: ByteStream,
+}
+
+/// How a write treats an existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// `POST /storage/file`: create, or overwrite when present; parents are created.
+    CreateOrReplace,
+    /// `PATCH /storage/file`: replace the content of a file that must exist (404 otherwise).
+    ReplaceExisting,
+}
+
+/// `"fileStorage"`: get files out of a cloud.
+#[async_trait]
+pub trait FileStorage: Send + Sync + 'static {
+    /// Lists `folder`. Recursive: every file below it, absolute paths, no folder entries.
+    /// Not recursive: the immediate children, folders marked by a trailing `/`.
+    async fn list_folder(
+        &self,
+        creds: &Credentials,
+        folder: &StoragePath,
+        recursive: bool,
+    ) -> Result<Vec<String>> {
+        let _ = (creds, folder, recursive);
+        not_implemented("folder listing")
+    }
+
+    /// Streams a file; `range` is the caller's `Range` header, passed through.
+    async fn get_file(
+        &self,
+        creds: &Credentials,
+        path: &StoragePath,
+        range: Option<&str>,
+    ) -> Result<FileDownload> {
+        let _ = (creds, path, range);
+        not_implemented("file download")
+    }
+
+    /// Writes the streamed upload to `path`.
+    async fn put_file(
+        &self,
+        creds: &Credentials,
+        path: &StoragePath,
+        upload: Upload,
+        mode: WriteMode,
+    ) -> Result<()> {
+        let _ = (creds, path, upload, mode);
+        not_implemented("file upload")
+    }
+
+    /// Removes a file or a folder.
+    async fn delete(&self, creds: &Credentials, path: &StoragePath) -> Result<()> {
+        let _ = (creds, path);
+        not_implemented("file deletion")
+    }
+}
+
+/// One project (deposit) of a metadata provider.
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+    pub metadata: Value,
+}
+
+/// The answer of a publish: RDS's metadata use case reads `{"DOI": ...}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publication {
+    #[serde(rename = "DOI")]
+    pub doi: String,
+}
+
+/// `"metadata"`: create a deposit, set its metadata, upload files, publish.
+///
+/// Project and file ids arrive as the caller sent them; the provider validates them
+/// (a non-numeric id where the provider needs a number is a 400).
+#[async_trait]
+pub trait Metadata: Send + Sync + 'static {
+    /// The user's unpublished projects.
+    async fn list_projects(&self, creds: &Credentials) -> Result<Vec<Project>> {
+        let _ = creds;
+        not_implemented("project listing")
+    }
+
+    /// Creates a project; `metadata` is an RO-Crate, provider-native metadata or null.
+    async fn create_project(&self, creds: &Credentials, metadata: Option<Value>) -> Result<Project> {
+        let _ = (creds, metadata);
+        not_implemented("project creation")
+    }
+
+    async fn get_project(&self, creds: &Credentials, project_id: &str) -> Result<Value> {
+        let _ = (creds, project_id);
+        not_implemented("reading a project")
+    }
+
+    /// Merges `metadata` into the project's (fields not sent are kept); returns the result.
+    async fn update_project(
+        &self,
+        creds: &Credentials,
+        project_id: &str,
+        metadata: Value,
+    ) -> Result<Value> {
+        let _ = (creds, project_id, metadata);
+        not_implemented("updating a project")
+    }
+
+    async fn delete_project(&self, creds: &Credentials, project_id: &str) -> Result<()> {
+        let _ = (creds, project_id);
+        not_implemented("deleting a project")
+    }
+
+    async fn publish_project(&self, creds: &Credentials, project_id: &str) -> Result<Publication> {
+        let _ = (creds, project_id);
+        not_implemented("publishing")
+    }
+
+    async fn list_files(&self, creds: &Credentials, project_id: &str) -> Result<Vec<Value>> {
+        let _ = (creds, project_id);
+        not_implemented("file listing")
+    }
+
+    /// Adds a file; `upload.filename` is the name the caller gave.
+    async fn upload_file(&self, creds: &Credentials, project_id: &str, upload: Upload) -> Result<()> {
+        let _ = (creds, project_id, upload);
+        not_implemented("file upload")
+    }
+
+    async fn delete_files(&self, creds: &Credentials, project_id: &str) -> Result<()> {
+        let _ = (creds, project_id);
+        not_implemented("file deletion")
+    }
+
+    async fn get_file(&self, creds: &Credentials, project_id: &str, file_id: &str) -> Result<Value> {
+        let _ = (creds, project_id, file_id);
+        not_implemented("reading a file")
+    }
+
+    async fn delete_file(&self, creds: &Credentials, project_id: &str, file_id: &str) -> Result<()> {
+        let _ = (creds, project_id, file_id);
+        not_implemented("file deletion")
+    }
+}

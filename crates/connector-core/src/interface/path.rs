@@ -1,0 +1,153 @@
+//! `filepath` as RDS sends it, validated once so providers never see `..` or NUL.
+
+use std::fmt;
+
+use percent_encoding::percent_decode_str;
+
+use crate::error::ConnectorError;
+
+/// An absolute path inside the user's storage, normalised: a leading `/`, no empty or
+/// `.` segments, no `..` (refused), no NUL. The root is `/`. Segments are the names as
+/// the user sees them (not percent-encoded); providers encode them for their protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoragePath {
+    segments: Vec<String>,
+}
+
+impl StoragePath {
+    pub fn root() -> Self {
+        Self {
+            segments: Vec::new(),
+        }
+    }
+
+    /// Parses a caller's `filepath`. An empty string is the root (RDS's exporter strips
+    /// the trailing `/`, so a root folder arrives as `""`).
+    pub fn parse(raw: &str) -> Result<Self, ConnectorError> {
+        if raw.contains('\0') {
+            return Err(ConnectorError::BadRequest(
+                "filepath must not contain a NUL character".into(),
+            ));
+        }
+        let mut segments = Vec::new();
+        for seg in raw.split('/') {
+            if seg.is_empty() || seg == "." {
+                continue;
+            }
+            // `%2e%2e` is refused too: some provider or proxy on the way may decode it.
+            let decoded = percent_decode_str(seg).decode_utf8_lossy();
+            if seg == ".." || decoded.split(['/', '\\']).any(|part| part == "..") {
+                return Err(ConnectorError::BadRequest(format!(
+                    "filepath {raw:?} contains a '..' segment; only paths inside the storage are allowed"
+                )));
+            }
+            segments.push(seg.to_owned());
+        }
+        Ok(Self { segments })
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// The names from the root down, unencoded.
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
+    pub fn file_name(&self) -> Option<&str> {
+        self.segments.last().map(String::as_str)
+    }
+
+    pub fn parent(&self) -> Option<Self> {
+        if self.is_root() {
+            return None;
+        }
+        Some(Self {
+            segments: self.segments[..self.segments.len() - 1].to_vec(),
+        })
+    }
+
+    /// Appends one name (which must not contain `/`; a provider's listing yields such names).
+    pub fn join(&self, name: &str) -> Result<Self, ConnectorError> {
+        let mut joined = self.as_string();
+        if !joined.ends_with('/') {
+            joined.push('/');
+        }
+        joined.push_str(name);
+        Self::parse(&joined)
+    }
+
+    /// The path with `%XX` sequences decoded, when that differs and is valid UTF-8. For
+    /// callers that send already-encoded paths: providers may retry with it on a 404.
+    pub fn decoded_variant(&self) -> Option<Self> {
+        let raw = self.as_string();
+        let decoded = percent_decode_str(&raw).decode_utf8().ok()?;
+        if decoded == raw {
+            return None;
+        }
+        Self::parse(&decoded).ok()
+    }
+
+    /// `/a/b` (or `/` for the root).
+    pub fn as_string(&self) -> String {
+        if self.segments.is_empty() {
+            return "/".into();
+        }
+        let mut s = String::new();
+        for seg in &self.segments {
+            s.push('/');
+            s.push_str(seg);
+        }
+        s
+    }
+}
+
+impl fmt::Display for StoragePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_and_keeps_special_names() {
+        for (raw, want) in [
+            ("", "/"),
+            ("/", "/"),
+            ("a", "/a"),
+            ("/a//b/./c/", "/a/b/c"),
+            ("/with space/ü n i c ø d e/#%?+&.txt", "/with space/ü n i c ø d e/#%?+&.txt"),
+            ("/a%20b", "/a%20b"),
+            ("/...", "/..."),
+            ("/a..b", "/a..b"),
+        ] {
+            assert_eq!(StoragePath::parse(raw).map(|p| p.as_string()).ok(), Some(want.into()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn refuses_escape_and_nul() {
+        for raw in ["..", "/a/../b", "/a/%2e%2e/b", "/a/%2E%2E", "/x/..", "/a\0b", "%2e%2e%2fetc"] {
+            assert!(
+                matches!(StoragePath::parse(raw), Err(ConnectorError::BadRequest(_))),
+                "{raw:?} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn parent_join_and_decoded_variant() {
+        let p = StoragePath::parse("/a/b c").unwrap_or_else(|_| StoragePath::root());
+        assert_eq!(p.file_name(), Some("b c"));
+        assert_eq!(p.parent().map(|p| p.as_string()), Some("/a".into()));
+        assert_eq!(StoragePath::root().join("x").map(|p| p.as_string()).ok(), Some("/x".into()));
+        assert!(p.join("..").is_err());
+        let enc = StoragePath::parse("/a%20b/%C3%BC").unwrap_or_else(|_| StoragePath::root());
+        assert_eq!(enc.decoded_variant().map(|p| p.as_string()), Some("/a b/ü".into()));
+        assert_eq!(p.decoded_variant(), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! The shared core of the RDS connectors.
+//!
+//! A provider crate describes itself with a [`ConnectorSpec`] and implements
+//! [`interface::FileStorage`] and/or [`interface::Metadata`]; [`main`] does the rest:
+//! configuration, logging, Token Storage registration, routing, credentials, errors,
+//! health, readiness, metrics and graceful shutdown. See ARCHITECTURE.md.
+
+pub mod config;
+pub mod credentials;
+pub mod descriptor;
+pub mod error;
+pub mod http;
+pub mod interface;
+mod logging;
+pub mod metrics;
+pub mod oauth;
+mod ops;
+pub mod registration;
+mod routes;
+pub mod server;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use config::{CommonConfig, ConfigError};
+pub use credentials::Credentials;
+pub use descriptor::ServiceDescriptor;
+pub use error::{ConnectorError, Result};
+pub use interface::{FileStorage, Metadata};
+
+/// Exit code for a configuration error found at start (bad value, missing key, or a
+/// registration payload the Token Storage rejected).
+pub const EXIT_CONFIG: u8 = 2;
+
+/// What a connector is: its binary name, its provider configuration and how to build it.
+pub trait ConnectorSpec {
+    /// The provider's keys, deserialised by figment. Field names are the environment names
+    /// in lower case (`zenodo_address` for `ZENODO_ADDRESS`); use `#[serde(default)]`.
+    type Config: DeserializeOwned + Serialize + Default;
+
+    /// e.g. `owncloud-connector`: the User-Agent and log name.
+    const NAME: &'static str;
+
+    /// The provider's environment names (read from the environment; others are ignored).
+    const KEYS: &'static [&'static str];
+
+    /// Keys that may also come from `<KEY>_FILE` (client secrets).
+    const SECRET_KEYS: &'static [&'static str];
+
+    /// Validates the configuration and builds the descriptor and interface implementations.
+    fn build(common: &CommonConfig, config: Self::Config) -> Result<Built, ConfigError>;
+}
+
+/// A connector ready to serve.
+pub struct Built {
+    pub descriptor: ServiceDescriptor,
+    pub file_storage: Option<Arc<dyn FileStorage>>,
+    pub metadata: Option<Arc<dyn Metadata>>,
+}
+
+impl Built {
+    pub fn new(descriptor: ServiceDescriptor) -> Self {
+        Self {
+            descriptor,
+            file_storage: None,
+            metadata: None,
+        }
+    }
+
+    pub fn with_file_storage(mut self, fs: impl FileStorage) -> Self {
+        self.file_storage = Some(Arc::new(fs));
+        self
+    }
+
+    pub fn with_metadata(mut self, md: impl Metadata) -> Self {
+        self.metadata = Some(Arc::new(md));
+        self
+    }
+}
+
+/// Loads the configuration of `S` from file and environment.
+pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, ConfigError> {
+    let file = config::config_file()?;
+    let mut secret_keys: Vec<&str> = S::SECRET_KEYS.to_vec();
+    secret_keys.push("CENTRAL_SERVICE_TOKEN_STORAGE");
+    config::extract(&config::figment::<S::Config>(file.as_deref(), S::KEYS, &secret_keys))
+}
+
+/// The whole life of a connector process; call it from `fn main`.
+pub fn main<S: ConnectorSpec>() -> ExitCode {
+    let cfg = match load_config::<S>() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("{}: configuration error: {e}", S::NAME);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    logging::init(&cfg.common, S::NAME);
+    let built = match S::build(&cfg.common, cfg.provider) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(key = %e.key, "configuration error: {e}");
+            eprintln!("{}: configuration error: {e}", S::NAME);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    server::run_to_completion(cfg.common, built, S::NAME)
+}

@@ -1,0 +1,160 @@
+//! `/metadata/project...`: the metadata interface.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::multipart::MultipartUpload;
+use super::params::Params;
+use super::{state, success, AppState};
+use crate::credentials::Credentials;
+use crate::error::ConnectorError;
+use crate::interface::Metadata;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/project")
+            .route(web::get().to(list_projects))
+            .route(web::post().to(create_project)),
+    )
+    .service(
+        web::resource("/project/{project_id}")
+            .route(web::get().to(get_project))
+            .route(web::patch().to(update_project))
+            .route(web::delete().to(delete_project))
+            .route(web::put().to(publish_project)),
+    )
+    .service(
+        web::resource("/project/{project_id}/files")
+            .route(web::get().to(list_files))
+            .route(web::post().to(upload_file))
+            .route(web::delete().to(delete_files)),
+    )
+    .service(
+        web::resource("/project/{project_id}/files/{file_id}")
+            .route(web::get().to(get_file))
+            .route(web::delete().to(delete_file)),
+    );
+}
+
+/// The parts every JSON-bodied metadata request starts with.
+struct Call<'a> {
+    md: &'a dyn Metadata,
+    creds: Credentials,
+    params: Params,
+}
+
+async fn call<'a>(req: &'a HttpRequest, body: web::Payload) -> Result<Call<'a>, ConnectorError> {
+    let state: &AppState = state(req)?;
+    let params = Params::read(req, body, state.max_json_body_bytes).await?;
+    let creds = state.credentials(&params.required_string("userId")?).await?;
+    let md = state
+        .metadata
+        .as_deref()
+        .ok_or_else(|| ConnectorError::NotImplemented("this connector has no metadata interface".into()))?;
+    Ok(Call { md, creds, params })
+}
+
+fn project_id(req: &HttpRequest) -> Result<&str, ConnectorError> {
+    req.match_info()
+        .get("project_id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ConnectorError::BadRequest("the project id is missing".into()))
+}
+
+fn file_id(req: &HttpRequest) -> Result<&str, ConnectorError> {
+    req.match_info()
+        .get("file_id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ConnectorError::BadRequest("the file id is missing".into()))
+}
+
+/// `metadata` as sent: an object, or null/absent.
+fn metadata_field(params: &Params) -> Result<Option<serde_json::Value>, ConnectorError> {
+    match params.value("metadata") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(ConnectorError::BadRequest(
+            "metadata must be a JSON object (an RO-Crate or the provider's metadata) or null".into(),
+        )),
+    }
+}
+
+async fn list_projects(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    Ok(HttpResponse::Ok().json(c.md.list_projects(&c.creds).await?))
+}
+
+async fn create_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    let metadata = metadata_field(&c.params)?;
+    Ok(HttpResponse::Ok().json(c.md.create_project(&c.creds, metadata).await?))
+}
+
+async fn get_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    Ok(HttpResponse::Ok().json(c.md.get_project(&c.creds, project_id(&req)?).await?))
+}
+
+async fn update_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    let metadata = metadata_field(&c.params)?.unwrap_or_else(|| serde_json::json!({}));
+    Ok(HttpResponse::Ok().json(c.md.update_project(&c.creds, project_id(&req)?, metadata).await?))
+}
+
+async fn delete_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    c.md.delete_project(&c.creds, project_id(&req)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn publish_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    Ok(HttpResponse::Ok().json(c.md.publish_project(&c.creds, project_id(&req)?).await?))
+}
+
+async fn list_files(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    Ok(HttpResponse::Ok().json(c.md.list_files(&c.creds, project_id(&req)?).await?))
+}
+
+async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let state = state(&req)?;
+    let project = project_id(&req)?.to_owned();
+    let multipart = MultipartUpload::read(&req, body).await?;
+    let user_id = multipart
+        .field("userId")
+        .ok_or_else(|| ConnectorError::BadRequest("userId is required (a form field before the file part)".into()))?
+        .to_owned();
+    let creds = state.credentials(&user_id).await?;
+    let md = state
+        .metadata
+        .as_deref()
+        .ok_or_else(|| ConnectorError::NotImplemented("this connector has no metadata interface".into()))?;
+    multipart
+        .stream_into("userId", |upload| async move {
+            if upload.filename.as_deref().is_none_or(str::is_empty) {
+                return Err(ConnectorError::BadRequest(
+                    "filename is required (a form field, or the file part's file name)".into(),
+                ));
+            }
+            md.upload_file(&creds, &project, upload).await
+        })
+        .await?;
+    Ok(success())
+}
+
+async fn delete_files(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    c.md.delete_files(&c.creds, project_id(&req)?).await?;
+    Ok(success())
+}
+
+async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    Ok(HttpResponse::Ok().json(c.md.get_file(&c.creds, project_id(&req)?, file_id(&req)?).await?))
+}
+
+async fn delete_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+    let c = call(&req, body).await?;
+    c.md.delete_file(&c.creds, project_id(&req)?, file_id(&req)?).await?;
+    Ok(success())
+}

@@ -1,0 +1,74 @@
+//! Mounts the interfaces a connector implements, behind the readiness gate.
+
+mod metadata;
+mod multipart;
+pub(crate) mod observe;
+mod params;
+mod storage;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpRequest};
+
+use crate::credentials::{Credentials, TokenResolver};
+use crate::error::ConnectorError;
+use crate::interface::{FileStorage, Metadata};
+use crate::ops::{self, Readiness};
+
+/// Everything a request handler needs.
+pub(crate) struct AppState {
+    pub resolver: TokenResolver,
+    pub file_storage: Option<Arc<dyn FileStorage>>,
+    pub metadata: Option<Arc<dyn Metadata>>,
+    pub max_json_body_bytes: usize,
+}
+
+impl AppState {
+    pub(crate) async fn credentials(&self, user_id: &str) -> Result<Credentials, ConnectorError> {
+        self.resolver.resolve(user_id).await
+    }
+}
+
+/// The routes of one app instance (one per worker).
+pub(crate) fn configure(state: web::Data<AppState>, readiness: web::Data<Readiness>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let has_storage = state.file_storage.is_some();
+        let has_metadata = state.metadata.is_some();
+        cfg.app_data(state)
+            .app_data(readiness)
+            .route("/health", web::get().to(ops::health))
+            .route("/ready", web::get().to(ops::ready))
+            .route("/metrics", web::get().to(ops::metrics));
+        if has_storage {
+            cfg.service(web::scope("/storage").wrap(from_fn(gate)).configure(storage::configure));
+        }
+        if has_metadata {
+            cfg.service(web::scope("/metadata").wrap(from_fn(gate)).configure(metadata::configure));
+        }
+    }
+}
+
+/// Refuses interface requests until registered and while draining (503 problem+json).
+async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(readiness) = req.app_data::<web::Data<Readiness>>() {
+        readiness.check()?;
+    }
+    next.call(req).await
+}
+
+/// The shared state of a handler's app.
+pub(crate) fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, ConnectorError> {
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ConnectorError::Internal("application state missing".into()))
+}
+
+/// The JSON answer `{"success": true}` the RDS callers expect from writes.
+pub(crate) fn success() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(serde_json::json!({"success": true}))
+}

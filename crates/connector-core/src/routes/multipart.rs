@@ -1,0 +1,141 @@
+//! Streaming multipart uploads.
+//!
+//! The text fields before the file part are read (small, bounded); the file part is
+//! handed to the provider as a [`ByteStream`] fed through a bounded channel, so the
+//! provider sends bytes upstream while they arrive and memory stays flat whatever the
+//! size. (actix's multipart types are not `Send`; the channel is also the bridge to the
+//! `Send` stream reqwest needs.)
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use actix_multipart::{Field, Multipart};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{web, HttpRequest};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::ConnectorError;
+use crate::interface::Upload;
+
+/// Names of the file part: the RDS exporter sends `file`; the interface document says `files`.
+const FILE_PARTS: &[&str] = &["file", "files"];
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+const MAX_FIELDS: usize = 64;
+/// Chunks in flight between the caller and the provider.
+const CHANNEL_CHUNKS: usize = 16;
+
+/// A multipart request whose text fields have been read and whose file part is next.
+pub(crate) struct MultipartUpload {
+    pub fields: HashMap<String, String>,
+    file: Field,
+}
+
+impl MultipartUpload {
+    pub(crate) async fn read(req: &HttpRequest, payload: web::Payload) -> Result<Self, ConnectorError> {
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+            return Err(ConnectorError::UnsupportedMediaType(
+                "send the upload as multipart/form-data with the fields first and the file part `file` last".into(),
+            ));
+        }
+        let mut multipart = Multipart::new(req.headers(), payload);
+        let mut fields = HashMap::new();
+        while let Some(field) = multipart.next().await {
+            let mut field = field.map_err(|e| ConnectorError::BadRequest(format!("malformed multipart body: {e}")))?;
+            let name = field.name().unwrap_or_default().to_owned();
+            let has_filename = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .is_some();
+            if FILE_PARTS.contains(&name.as_str()) || has_filename {
+                return Ok(Self { fields, file: field });
+            }
+            if fields.len() >= MAX_FIELDS {
+                return Err(ConnectorError::BadRequest("too many form fields".into()));
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| ConnectorError::BadRequest(format!("malformed multipart body: {e}")))?;
+                if value.len() + chunk.len() > MAX_FIELD_BYTES {
+                    return Err(ConnectorError::PayloadTooLarge(format!(
+                        "the form field {name} is larger than {MAX_FIELD_BYTES} bytes"
+                    )));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value)
+                .map_err(|_| ConnectorError::BadRequest(format!("the form field {name} is not valid UTF-8")))?;
+            if fields.insert(name.clone(), value).is_some() {
+                return Err(ConnectorError::BadRequest(format!("the form field {name} is given more than once")));
+            }
+        }
+        Err(ConnectorError::BadRequest(
+            "the multipart body has no file part; send the file as the part named `file`".into(),
+        ))
+    }
+
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+
+    /// Hands the file part to `sink` as an [`Upload`] and pumps the caller's bytes into it.
+    /// The provider's result decides the answer; a caller that breaks off midway makes
+    /// the stream end in an error, which the provider sees (and cleans up after).
+    pub(crate) async fn stream_into<T, F, Fut>(mut self, user_id_field: &str, sink: F) -> Result<T, ConnectorError>
+    where
+        F: FnOnce(Upload) -> Fut,
+        Fut: Future<Output = Result<T, ConnectorError>>,
+    {
+        let part_name = self
+            .file
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_owned);
+        let part_length = self
+            .file
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let size = match self.fields.get("size") {
+            Some(s) => Some(
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConnectorError::BadRequest("size must be a whole number of bytes".into()))?,
+            ),
+            None => part_length,
+        };
+        let content_type = self.file.content_type().map(|m| m.essence_str().to_owned());
+        self.fields.remove(user_id_field);
+        let filename = self.fields.get("filename").cloned().or(part_name);
+
+        let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
+        let upload = Upload {
+            filename,
+            size,
+            content_type,
+            fields: self.fields,
+            body: Box::pin(ReceiverStream::new(rx)),
+        };
+        let mut file = self.file;
+        let pump = async move {
+            while let Some(chunk) = file.next().await {
+                let item = chunk.map_err(|e| std::io::Error::other(format!("the upload broke off: {e}")));
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    // The provider stopped reading (it answered already) or the caller broke off.
+                    return;
+                }
+            }
+        };
+        let (_, result) = futures_util::future::join(pump, sink(upload)).await;
+        result
+    }
+}

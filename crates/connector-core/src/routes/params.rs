@@ -1,0 +1,116 @@
+//! Request fields as RDS sends them: a JSON body, even on GET and DELETE (Python's
+//! `requests.get(url, json=...)`), with query parameters as an alternative. Body fields
+//! win over query fields of the same name.
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::error::ConnectorError;
+
+/// The fields of one request.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Map<String, Value>);
+
+impl Params {
+    pub(crate) async fn read(
+        req: &HttpRequest,
+        mut payload: web::Payload,
+        limit: usize,
+    ) -> Result<Self, ConnectorError> {
+        let mut fields = Map::new();
+        for (k, v) in parse_query(req.query_string())? {
+            fields.insert(k, Value::String(v));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ConnectorError::BadRequest(format!("cannot read the request body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ConnectorError::PayloadTooLarge(format!(
+                    "the request body is larger than {limit} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(fields));
+        }
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body_fields: Map<String, Value> = if content_type.starts_with("application/x-www-form-urlencoded") {
+            let text = std::str::from_utf8(&body)
+                .map_err(|_| ConnectorError::BadRequest("the form body is not valid UTF-8".into()))?;
+            parse_query(text)?
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect()
+        } else if content_type.is_empty() || content_type.starts_with("application/json") || content_type.contains("+json") {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => {
+                    return Err(ConnectorError::BadRequest(
+                        "the JSON body must be an object such as {\"userId\": \"...\"}".into(),
+                    ))
+                }
+                Err(e) => return Err(ConnectorError::BadRequest(format!("the body is not valid JSON: {e}"))),
+            }
+        } else {
+            return Err(ConnectorError::UnsupportedMediaType(format!(
+                "send the fields as application/json (or as query parameters), not {content_type}"
+            )));
+        };
+        fields.extend(body_fields);
+        Ok(Self(fields))
+    }
+
+    /// A text field; numbers are accepted as their decimal text.
+    pub(crate) fn string(&self, name: &str) -> Result<Option<String>, ConnectorError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(ConnectorError::BadRequest(format!("{name} must be a string"))),
+        }
+    }
+
+    pub(crate) fn required_string(&self, name: &str) -> Result<String, ConnectorError> {
+        self.string(name)?
+            .ok_or_else(|| ConnectorError::BadRequest(format!("{name} is required")))
+    }
+
+    /// A boolean field: JSON `true/false`, or the text `true/false/1/0` from a query.
+    pub(crate) fn bool_or(&self, name: &str, default: bool) -> Result<bool, ConnectorError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(ConnectorError::BadRequest(format!("{name} must be true or false"))),
+            },
+            Some(_) => Err(ConnectorError::BadRequest(format!("{name} must be true or false"))),
+        }
+    }
+
+    /// A JSON value as sent (for `metadata`).
+    pub(crate) fn value(&self, name: &str) -> Option<Value> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// Parses a query string, refusing a field given twice (which one would win is a guess).
+fn parse_query(q: &str) -> Result<Vec<(String, String)>, ConnectorError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
+        .map_err(|e| ConnectorError::BadRequest(format!("the query string is malformed: {e}")))?;
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(other, _)| other == k) {
+            return Err(ConnectorError::BadRequest(format!("the field {k} is given more than once")));
+        }
+    }
+    Ok(pairs)
+}

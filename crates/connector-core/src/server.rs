@@ -1,0 +1,202 @@
+//! The HTTP server and the process life: serve at once (health answers, the interface
+//! says 503), register in the background, become ready, drain on SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use tokio::sync::oneshot;
+
+use crate::config::CommonConfig;
+use crate::credentials::TokenResolver;
+use crate::ops::{Phase, Readiness};
+use crate::registration::{self, RegistrationError};
+use crate::routes::{self, observe::observe, AppState};
+use crate::{Built, ConfigError, EXIT_CONFIG};
+
+/// A connector serving in this process (tests, the demo) or as the whole process.
+pub struct RunningConnector {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    readiness: Readiness,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    registration: Option<tokio::task::JoinHandle<()>>,
+    failed: Option<oneshot::Receiver<RegistrationError>>,
+}
+
+impl RunningConnector {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, with 127.0.0.1 for an unspecified listen address.
+    pub fn url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip([127, 0, 0, 1].into());
+        }
+        format!("http://{addr}")
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.readiness.phase() == Phase::Ready
+    }
+
+    /// Graceful stop: refuse new interface requests, let in-flight ones finish.
+    pub async fn stop(self) {
+        self.readiness.set(Phase::Draining);
+        if let Some(r) = &self.registration {
+            r.abort();
+        }
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+    }
+}
+
+/// Starts serving `built`: binds, spawns the server and (when configured) registration.
+pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<RunningConnector> {
+    let agent = built.descriptor.servicename.clone();
+    let http = common
+        .upstream("token_storage", &agent)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    let readiness = Readiness::default();
+    let state = web::Data::new(AppState {
+        resolver: TokenResolver::new(
+            built.descriptor.servicename.to_lowercase(),
+            common.use_case_service_port_service.clone(),
+            http.clone(),
+            Duration::from_secs(common.token_cache_ttl_secs),
+        ),
+        file_storage: built.file_storage.clone(),
+        metadata: built.metadata.clone(),
+        max_json_body_bytes: common.max_json_body_bytes,
+    });
+    let readiness_data = web::Data::new(readiness.clone());
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(observe))
+            .configure(routes::configure(state.clone(), readiness_data.clone()))
+            .default_service(web::to(not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(common.shutdown_timeout_secs)
+    .bind(common.listen_addr)?;
+    if common.workers > 0 {
+        server = server.workers(common.workers);
+    }
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other("the server bound no address"))?;
+    let server = server.run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+
+    let (registration, failed) = match common.central_service_token_storage.clone() {
+        None => {
+            tracing::warn!("CENTRAL_SERVICE_TOKEN_STORAGE is unset: registration is off, serving at once");
+            readiness.set(Phase::Ready);
+            (None, None)
+        }
+        Some(url) => {
+            readiness.set(Phase::Registering);
+            let (tx, rx) = oneshot::channel();
+            let descriptor = Arc::new(built.descriptor);
+            let ready = readiness.clone();
+            let task = tokio::spawn(async move {
+                match registration::register(&http, &url, &descriptor, registration::backoff()).await {
+                    Ok(_) => {
+                        if ready.phase() == Phase::Registering {
+                            ready.set(Phase::Ready);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(e);
+                    }
+                }
+            });
+            (Some(task), Some(rx))
+        }
+    };
+    tracing::info!(%addr, "listening");
+    Ok(RunningConnector {
+        addr,
+        handle,
+        readiness,
+        server,
+        registration,
+        failed,
+    })
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ConnectorError> {
+    Err(crate::error::ConnectorError::NotFound(
+        "no such route; see the OpenAPI documents in specs/".into(),
+    ))
+}
+
+/// Runs a connector process until SIGTERM/SIGINT (exit 0) or a fatal registration
+/// error (exit 2).
+pub fn run_to_completion(common: CommonConfig, built: Built, name: &str) -> ExitCode {
+    let shutdown = Duration::from_secs(common.shutdown_timeout_secs);
+    let result = actix_web::rt::System::new().block_on(async move {
+        let mut running = match start(common, built).await {
+            Ok(r) => r,
+            Err(e) => return Err(ConfigError::new("LISTEN_ADDR", format!("cannot listen: {e}"))),
+        };
+        let failed = running.failed.take();
+        let registration_failed = async {
+            match failed {
+                Some(rx) => rx.await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            signal = shutdown_signal() => {
+                tracing::info!(signal, grace_secs = shutdown.as_secs(), "draining: finishing in-flight requests");
+                running.stop().await;
+                tracing::info!("stopped");
+                Ok(())
+            }
+            Some(err) = registration_failed => {
+                running.stop().await;
+                Err(ConfigError::new("CENTRAL_SERVICE_TOKEN_STORAGE", err.to_string()))
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(key = %e.key, "{e}");
+            eprintln!("{name}: configuration error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
