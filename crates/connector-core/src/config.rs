@@ -188,9 +188,8 @@ impl Provider for SecretFiles {
             let Ok(path) = std::env::var(&var) else {
                 continue;
             };
-            let content = std::fs::read_to_string(&path).map_err(|e| {
-                figment::Error::from(format!("{var}: cannot read {path}: {e}"))
-            })?;
+            let content = std::fs::read_to_string(&path)
+                .map_err(|e| figment::Error::from(format!("{var}: cannot read {path}: {e}")))?;
             let value = content.strip_suffix('\n').unwrap_or(&content);
             let value = value.strip_suffix('\r').unwrap_or(value);
             dict.insert(key.to_lowercase(), FValue::from(value.to_owned()));
@@ -203,7 +202,11 @@ impl Provider for SecretFiles {
 ///
 /// Only the environment names the connector knows are read (the common keys and the
 /// provider's `keys`), so unrelated variables of the pod never leak in.
-pub fn figment<P: Serialize + Default>(file: Option<&Path>, provider_keys: &[&str], secret_keys: &[&str]) -> Figment {
+pub fn figment<P: Serialize + Default>(
+    file: Option<&Path>,
+    provider_keys: &[&str],
+    secret_keys: &[&str],
+) -> Figment {
     let mut known: Vec<String> = COMMON_KEYS.iter().map(|k| k.to_lowercase()).collect();
     known.extend(provider_keys.iter().map(|k| k.to_lowercase()));
     let mut fig = Figment::from(Serialized::defaults(CommonConfig::default()))
@@ -214,7 +217,11 @@ pub fn figment<P: Serialize + Default>(file: Option<&Path>, provider_keys: &[&st
     let env_known = known.clone();
     fig.merge(
         Env::raw()
-            .filter(move |k| env_known.iter().any(|n| n.as_str() == k.as_str().to_lowercase()))
+            .filter(move |k| {
+                env_known
+                    .iter()
+                    .any(|n| n.as_str() == k.as_str().to_lowercase())
+            })
             .lowercase(true)
             .split("__"),
     )
@@ -293,9 +300,13 @@ pub fn require_url(key: &str, value: &Option<String>) -> Result<Url, ConfigError
 
 /// Parses an http(s) URL, naming the key on failure.
 pub fn parse_url(key: &str, value: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value.trim()).map_err(|e| ConfigError::new(key, format!("{value:?} is not a URL: {e}")))?;
+    let url = Url::parse(value.trim())
+        .map_err(|e| ConfigError::new(key, format!("{value:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::new(key, format!("{value:?} is not an http(s) URL")));
+        return Err(ConfigError::new(
+            key,
+            format!("{value:?} is not an http(s) URL"),
+        ));
     }
     Ok(url)
 }
@@ -334,14 +345,23 @@ mod tests {
             )?;
             let c = load(jail).map_err(|e| e.to_string())?;
             assert_eq!(c.common.listen_addr.port(), 9000);
-            assert_eq!(c.provider.zenodo_address.as_deref(), Some("https://file.example"));
+            assert_eq!(
+                c.provider.zenodo_address.as_deref(),
+                Some("https://file.example")
+            );
             jail.set_env("LISTEN_ADDR", "127.0.0.1:9100");
             jail.set_env("ZENODO_ADDRESS", "https://env.example");
             jail.set_env("VERIFY_SSL", "False");
             let c = load(jail).map_err(|e| e.to_string())?;
             assert_eq!(c.common.listen_addr.port(), 9100);
-            assert_eq!(c.common.loglevel, "DEBUG", "file value kept where env is silent");
-            assert_eq!(c.provider.zenodo_address.as_deref(), Some("https://env.example"));
+            assert_eq!(
+                c.common.loglevel, "DEBUG",
+                "file value kept where env is silent"
+            );
+            assert_eq!(
+                c.provider.zenodo_address.as_deref(),
+                Some("https://env.example")
+            );
             assert!(!c.common.verify_ssl);
             Ok(())
         });
@@ -351,9 +371,15 @@ mod tests {
     fn secrets_from_files() {
         Jail::expect_with(|jail| {
             jail.create_file("secret", "s3cr3t\n")?;
-            jail.set_env("ZENODO_OAUTH_CLIENT_SECRET_FILE", jail.directory().join("secret").display());
+            jail.set_env(
+                "ZENODO_OAUTH_CLIENT_SECRET_FILE",
+                jail.directory().join("secret").display(),
+            );
             let c = load(jail).map_err(|e| e.to_string())?;
-            assert_eq!(c.provider.zenodo_oauth_client_secret.as_deref(), Some("s3cr3t"));
+            assert_eq!(
+                c.provider.zenodo_oauth_client_secret.as_deref(),
+                Some("s3cr3t")
+            );
             jail.set_env("ZENODO_OAUTH_CLIENT_SECRET_FILE", "/nonexistent/secret");
             assert!(load(jail).is_err());
             Ok(())
@@ -381,7 +407,10 @@ mod tests {
     #[test]
     fn url_helpers() {
         assert!(parse_url("X", "https://a.b").is_ok());
-        assert_eq!(parse_url("X", "ftp://a.b").err().map(|e| e.key), Some("X".into()));
+        assert_eq!(
+            parse_url("X", "ftp://a.b").err().map(|e| e.key),
+            Some("X".into())
+        );
         assert!(require_url("Y", &None).is_err());
     }
 }

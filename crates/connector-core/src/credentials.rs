@@ -36,13 +36,20 @@ pub enum UserId {
 impl fmt::Debug for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UserId::Session { port, username, token } => f
+            UserId::Session {
+                port,
+                username,
+                token,
+            } => f
                 .debug_struct("Session")
                 .field("port", port)
                 .field("username", username)
                 .field("token", &token.as_ref().map(|_| "[REDACTED]"))
                 .finish(),
-            UserId::Normal { username } => f.debug_struct("Normal").field("username", username).finish(),
+            UserId::Normal { username } => f
+                .debug_struct("Normal")
+                .field("username", username)
+                .finish(),
         }
     }
 }
@@ -52,7 +59,8 @@ impl UserId {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(ConnectorError::BadRequest(
-                "userId is missing or empty; send `<username>` or `<port>://<username>:<token>`".into(),
+                "userId is missing or empty; send `<username>` or `<port>://<username>:<token>`"
+                    .into(),
             ));
         }
         let Some((port, rest)) = raw.split_once("://") else {
@@ -70,13 +78,18 @@ impl UserId {
             None => (rest, ""),
         };
         let username = (!user.is_empty()).then(|| user.to_owned());
-        let token = (!token.is_empty() && token != "None").then(|| SecretString::from(token.to_owned()));
+        let token =
+            (!token.is_empty() && token != "None").then(|| SecretString::from(token.to_owned()));
         if username.is_none() && token.is_none() {
             return Err(ConnectorError::BadRequest(
                 "userId in session format names neither a user nor a token".into(),
             ));
         }
-        Ok(UserId::Session { port, username, token })
+        Ok(UserId::Session {
+            port,
+            username,
+            token,
+        })
     }
 
     pub fn username(&self) -> Option<&str> {
@@ -146,12 +159,20 @@ struct TokenData {
 }
 
 impl TokenResolver {
-    pub fn new(servicename: String, port_service: Option<url::Url>, http: Upstream, ttl: Duration) -> Self {
+    pub fn new(
+        servicename: String,
+        port_service: Option<url::Url>,
+        http: Upstream,
+        ttl: Duration,
+    ) -> Self {
         Self {
             servicename,
             port_service,
             http,
-            cache: Cache::builder().max_capacity(10_000).time_to_live(ttl).build(),
+            cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
         }
     }
 
@@ -175,7 +196,9 @@ impl TokenResolver {
                 username: None,
                 token: None,
                 ..
-            } => Err(ConnectorError::BadRequest("userId carries no credentials".into())),
+            } => Err(ConnectorError::BadRequest(
+                "userId carries no credentials".into(),
+            )),
         }
     }
 
@@ -195,8 +218,11 @@ impl TokenResolver {
             utf8_percent_encode(username, NON_ALPHANUMERIC),
             utf8_percent_encode(&self.servicename, NON_ALPHANUMERIC),
         );
-        let unavailable =
-            |_| ConnectorError::ServiceUnavailable("the token lookup service (port service) cannot be reached".into());
+        let unavailable = |_| {
+            ConnectorError::ServiceUnavailable(
+                "the token lookup service (port service) cannot be reached".into(),
+            )
+        };
         let resp = self
             .http
             .send(self.http.client().get(&url))
@@ -205,12 +231,10 @@ impl TokenResolver {
         let status = resp.status().as_u16();
         match status {
             200 => {}
-            400..=499 => {
-                return Err(ConnectorError::Unauthorized(format!(
-                    "no token for user {username:?} at service {:?}; connect the service in RDS first",
-                    self.servicename
-                )))
-            }
+            400..=499 => return Err(ConnectorError::Unauthorized(format!(
+                "no token for user {username:?} at service {:?}; connect the service in RDS first",
+                self.servicename
+            ))),
             _ => {
                 return Err(ConnectorError::ServiceUnavailable(format!(
                     "the token lookup service answered HTTP {status}"
@@ -218,7 +242,9 @@ impl TokenResolver {
             }
         }
         let envelope: TokenEnvelope = resp.json().await.map_err(|_| {
-            ConnectorError::ServiceUnavailable("the token lookup service sent an unreadable answer".into())
+            ConnectorError::ServiceUnavailable(
+                "the token lookup service sent an unreadable answer".into(),
+            )
         })?;
         let token = SecretString::from(envelope.data.access_token);
         self.cache.insert(username.to_owned(), token.clone());
@@ -232,9 +258,11 @@ mod tests {
 
     fn session(raw: &str) -> (String, Option<String>, Option<String>) {
         match UserId::parse(raw) {
-            Ok(UserId::Session { port, username, token }) => {
-                (port, username, token.map(|t| t.expose_secret().to_owned()))
-            }
+            Ok(UserId::Session {
+                port,
+                username,
+                token,
+            }) => (port, username, token.map(|t| t.expose_secret().to_owned())),
             other => panic!("{raw}: {other:?}"),
         }
     }
@@ -243,18 +271,30 @@ mod tests {
     fn session_format_variants() {
         assert_eq!(
             session("port-owncloud://alice:tok"),
-            ("port-owncloud".into(), Some("alice".into()), Some("tok".into()))
+            (
+                "port-owncloud".into(),
+                Some("alice".into()),
+                Some("tok".into())
+            )
         );
         // RDS's parseUserId adds the prefix when it is missing.
         assert_eq!(session("zenodo://bob:t").0, "port-zenodo");
         assert_eq!(session("port-x://alice:").2, None);
         assert_eq!(session("port-x://alice:None").2, None);
         assert_eq!(session("port-x://alice").2, None);
-        assert_eq!(session("port-x://:tok"), ("port-x".into(), None, Some("tok".into())));
-        // Only the first colon separates: tokens may contain colons.
-        assert_eq!(session("port-x://alice:a:b::c").2.as_deref(), Some("a:b::c"));
         assert_eq!(
-            session("port-owncloud-uni-a://jürgen@uni-a.de:tøken").1.as_deref(),
+            session("port-x://:tok"),
+            ("port-x".into(), None, Some("tok".into()))
+        );
+        // Only the first colon separates: tokens may contain colons.
+        assert_eq!(
+            session("port-x://alice:a:b::c").2.as_deref(),
+            Some("a:b::c")
+        );
+        assert_eq!(
+            session("port-owncloud-uni-a://jürgen@uni-a.de:tøken")
+                .1
+                .as_deref(),
             Some("jürgen@uni-a.de")
         );
     }
@@ -262,17 +302,30 @@ mod tests {
     #[test]
     fn normal_and_invalid() {
         assert_eq!(
-            UserId::parse("  émilie ").ok().and_then(|u| u.username().map(str::to_owned)),
+            UserId::parse("  émilie ")
+                .ok()
+                .and_then(|u| u.username().map(str::to_owned)),
             Some("émilie".into())
         );
-        assert!(matches!(UserId::parse(""), Err(ConnectorError::BadRequest(_))));
-        assert!(matches!(UserId::parse("port-x://:"), Err(ConnectorError::BadRequest(_))));
-        assert!(matches!(UserId::parse("port-x://:None"), Err(ConnectorError::BadRequest(_))));
+        assert!(matches!(
+            UserId::parse(""),
+            Err(ConnectorError::BadRequest(_))
+        ));
+        assert!(matches!(
+            UserId::parse("port-x://:"),
+            Err(ConnectorError::BadRequest(_))
+        ));
+        assert!(matches!(
+            UserId::parse("port-x://:None"),
+            Err(ConnectorError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn debug_never_shows_the_token() {
-        let u = UserId::parse("port-x://alice:supersecret").unwrap_or(UserId::Normal { username: String::new() });
+        let u = UserId::parse("port-x://alice:supersecret").unwrap_or(UserId::Normal {
+            username: String::new(),
+        });
         assert!(!format!("{u:?}").contains("supersecret"));
         let c = Credentials::new(Some("a".into()), SecretString::from("supersecret"));
         assert!(!format!("{c:?}").contains("supersecret"));

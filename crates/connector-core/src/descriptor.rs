@@ -113,11 +113,16 @@ impl OAuth2Descriptor {
 }
 
 /// How users authenticate at the service.
+// Built once per process: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ServiceAuth {
     OAuth2(OAuth2Descriptor),
     /// A username/password form in the RDS UI (`LoginService`).
-    Login { user_id: bool, password: bool },
+    Login {
+        user_id: bool,
+        password: bool,
+    },
 }
 
 /// Everything the Token Storage needs to know about a connector.
@@ -142,14 +147,20 @@ pub struct ServiceDescriptor {
 
 /// `quote_plus` as Python's urllib does it: unreserved `A-Z a-z 0-9 _ . - ~` kept, space → `+`.
 fn quote_plus(s: &str) -> String {
-    const SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~');
+    const SET: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'~');
     utf8_percent_encode(s, SET).to_string().replace("%20", "+")
 }
 
 /// The RDS library encodes a URL unless decoding it changes nothing being false, i.e.
 /// unless it is already encoded.
 fn rds_encode_url(url: &str) -> String {
-    let unquoted = percent_decode_str(&url.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let unquoted = percent_decode_str(&url.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned();
     if unquoted == url {
         quote_plus(url)
     } else {
@@ -235,7 +246,10 @@ mod tests {
                 ),
                 client_id: ClientId::new("cid".into()),
                 client_secret: ClientSecret::new("csecret".into()),
-                scopes: vec![Scope::new("deposit:write".into()), Scope::new("deposit:actions".into())],
+                scopes: vec![
+                    Scope::new("deposit:write".into()),
+                    Scope::new("deposit:actions".into()),
+                ],
             }),
             description: vec![("en".into(), "E".into()), ("de".into(), "D".into())],
             display_name: "Zenodo".into(),
@@ -262,7 +276,10 @@ mod tests {
         assert_eq!(p["refresh_url"], "https://sandbox.zenodo.org/oauth/token");
         assert_eq!(p["client_secret"], "csecret");
         assert_eq!(p["infoUrl"], "https%3A%2F%2Fabout.zenodo.org%2F");
-        assert_eq!(p["helpUrl"], "https%3A%2F%2Fhelp.zenodo.org%2F", "already encoded: kept");
+        assert_eq!(
+            p["helpUrl"], "https%3A%2F%2Fhelp.zenodo.org%2F",
+            "already encoded: kept"
+        );
         assert_eq!(p["icon"], "data:image/svg+xml;base64,PHN2Zy8+");
         assert_eq!(p["metadataProfile"], "e30=");
         assert_eq!(p["description"]["de"], "D");
@@ -276,6 +293,9 @@ mod tests {
 
     #[test]
     fn quote_plus_like_python() {
-        assert_eq!(quote_plus("https://a.b/c d?x=1&y=~"), "https%3A%2F%2Fa.b%2Fc+d%3Fx%3D1%26y%3D~");
+        assert_eq!(
+            quote_plus("https://a.b/c d?x=1&y=~"),
+            "https%3A%2F%2Fa.b%2Fc+d%3Fx%3D1%26y%3D~"
+        );
     }
 }

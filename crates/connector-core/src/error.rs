@@ -206,7 +206,9 @@ mod tests {
         let resp = err.error_response();
         assert_eq!(resp.status(), 400);
         assert_eq!(
-            resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            resp.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("application/problem+json")
         );
         let body = resp.into_body().try_into_bytes().unwrap_or_default();
@@ -233,7 +235,9 @@ mod tests {
             (429, 429),
         ] {
             assert_eq!(
-                ConnectorError::from_upstream_status(up, "x").status().as_u16(),
+                ConnectorError::from_upstream_status(up, "x")
+                    .status()
+                    .as_u16(),
                 ours,
                 "upstream {up}"
             );

@@ -65,8 +65,8 @@ impl Upstream {
                 path: path.clone(),
                 source,
             })?;
-            let certs =
-                Certificate::from_pem_bundle(&pem).map_err(|_| HttpSetupError::CaPem(path.clone()))?;
+            let certs = Certificate::from_pem_bundle(&pem)
+                .map_err(|_| HttpSetupError::CaPem(path.clone()))?;
             if certs.is_empty() {
                 return Err(HttpSetupError::CaPem(path.clone()));
             }
@@ -94,7 +94,8 @@ impl Upstream {
 
     /// Sends a request whose answer headers must arrive within the response deadline.
     pub async fn send(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
-        self.observe(req.timeout(self.response_timeout).send()).await
+        self.observe(req.timeout(self.response_timeout).send())
+            .await
     }
 
     /// Sends a transfer (a streamed upload or download): no overall deadline, only the

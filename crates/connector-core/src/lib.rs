@@ -86,7 +86,11 @@ pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, Conf
     let file = config::config_file()?;
     let mut secret_keys: Vec<&str> = S::SECRET_KEYS.to_vec();
     secret_keys.push("CENTRAL_SERVICE_TOKEN_STORAGE");
-    config::extract(&config::figment::<S::Config>(file.as_deref(), S::KEYS, &secret_keys))
+    config::extract(&config::figment::<S::Config>(
+        file.as_deref(),
+        S::KEYS,
+        &secret_keys,
+    ))
 }
 
 /// The whole life of a connector process; call it from `fn main`.

@@ -27,7 +27,11 @@ pub(crate) fn init(common: &CommonConfig, name: &str) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
-    tracing::info!(connector = name, version = env!("CARGO_PKG_VERSION"), "starting");
+    tracing::info!(
+        connector = name,
+        version = env!("CARGO_PKG_VERSION"),
+        "starting"
+    );
     if !common.verify_ssl {
         tracing::warn!(
             "VERIFY_SSL is off: outbound TLS certificates are NOT verified. Never do this in production."
@@ -39,7 +43,12 @@ pub(crate) fn init(common: &CommonConfig, name: &str) {
 mod tests {
     #[test]
     fn python_level_names() {
-        for (py, ours) in [("DEBUG", "debug"), ("warning", "warn"), ("CRITICAL", "error"), ("", "info")] {
+        for (py, ours) in [
+            ("DEBUG", "debug"),
+            ("warning", "warn"),
+            ("CRITICAL", "error"),
+            ("", "info"),
+        ] {
             assert_eq!(super::level_directive(py), ours);
         }
     }

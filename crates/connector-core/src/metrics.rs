@@ -17,13 +17,17 @@ struct Metrics {
 }
 
 const BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    120.0,
 ];
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let registry = Registry::new();
     let requests = IntCounterVec::new(
-        Opts::new("connector_http_requests_total", "Requests served, by route, method and status"),
+        Opts::new(
+            "connector_http_requests_total",
+            "Requests served, by route, method and status",
+        ),
         &["route", "method", "status"],
     )
     .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
@@ -37,7 +41,10 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
     let upstream = IntCounterVec::new(
-        Opts::new("connector_upstream_requests_total", "Outbound calls, by upstream and outcome"),
+        Opts::new(
+            "connector_upstream_requests_total",
+            "Outbound calls, by upstream and outcome",
+        ),
         &["upstream", "outcome"],
     )
     .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));

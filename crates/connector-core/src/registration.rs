@@ -65,7 +65,10 @@ pub async fn register(
         .when(|e| matches!(e, Attempt::Transient(_)))
         .notify(|e, wait| {
             if let Attempt::Transient(why) = e {
-                tracing::warn!(retry_in_ms = wait.as_millis() as u64, "registration with the Token Storage failed: {why}");
+                tracing::warn!(
+                    retry_in_ms = wait.as_millis() as u64,
+                    "registration with the Token Storage failed: {why}"
+                );
             }
         })
         .await;
@@ -75,11 +78,19 @@ pub async fn register(
             Ok(r)
         }
         Err(Attempt::Fatal(e)) => Err(e),
-        Err(Attempt::Transient(why)) => Err(RegistrationError::Rejected { status: 0, message: why }),
+        Err(Attempt::Transient(why)) => Err(RegistrationError::Rejected {
+            status: 0,
+            message: why,
+        }),
     }
 }
 
-async fn attempt(http: &Upstream, url: &str, payload: &Value, secret: Option<&str>) -> Result<Registered, Attempt> {
+async fn attempt(
+    http: &Upstream,
+    url: &str,
+    payload: &Value,
+    secret: Option<&str>,
+) -> Result<Registered, Attempt> {
     let resp = http
         .send(http.client().post(url).json(payload))
         .await

@@ -99,7 +99,9 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
 
     let (registration, failed) = match common.central_service_token_storage.clone() {
         None => {
-            tracing::warn!("CENTRAL_SERVICE_TOKEN_STORAGE is unset: registration is off, serving at once");
+            tracing::warn!(
+                "CENTRAL_SERVICE_TOKEN_STORAGE is unset: registration is off, serving at once"
+            );
             readiness.set(Phase::Ready);
             (None, None)
         }
@@ -109,7 +111,9 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             let descriptor = Arc::new(built.descriptor);
             let ready = readiness.clone();
             let task = tokio::spawn(async move {
-                match registration::register(&http, &url, &descriptor, registration::backoff()).await {
+                match registration::register(&http, &url, &descriptor, registration::backoff())
+                    .await
+                {
                     Ok(_) => {
                         if ready.phase() == Phase::Registering {
                             ready.set(Phase::Ready);

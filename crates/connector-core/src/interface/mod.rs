@@ -119,7 +119,11 @@ pub trait Metadata: Send + Sync + 'static {
     }
 
     /// Creates a project; `metadata` is an RO-Crate, provider-native metadata or null.
-    async fn create_project(&self, creds: &Credentials, metadata: Option<Value>) -> Result<Project> {
+    async fn create_project(
+        &self,
+        creds: &Credentials,
+        metadata: Option<Value>,
+    ) -> Result<Project> {
         let _ = (creds, metadata);
         not_implemented("project creation")
     }
@@ -156,7 +160,12 @@ pub trait Metadata: Send + Sync + 'static {
     }
 
     /// Adds a file; `upload.filename` is the name the caller gave.
-    async fn upload_file(&self, creds: &Credentials, project_id: &str, upload: Upload) -> Result<()> {
+    async fn upload_file(
+        &self,
+        creds: &Credentials,
+        project_id: &str,
+        upload: Upload,
+    ) -> Result<()> {
         let _ = (creds, project_id, upload);
         not_implemented("file upload")
     }
@@ -166,12 +175,22 @@ pub trait Metadata: Send + Sync + 'static {
         not_implemented("file deletion")
     }
 
-    async fn get_file(&self, creds: &Credentials, project_id: &str, file_id: &str) -> Result<Value> {
+    async fn get_file(
+        &self,
+        creds: &Credentials,
+        project_id: &str,
+        file_id: &str,
+    ) -> Result<Value> {
         let _ = (creds, project_id, file_id);
         not_implemented("reading a file")
     }
 
-    async fn delete_file(&self, creds: &Credentials, project_id: &str, file_id: &str) -> Result<()> {
+    async fn delete_file(
+        &self,
+        creds: &Credentials,
+        project_id: &str,
+        file_id: &str,
+    ) -> Result<()> {
         let _ = (creds, project_id, file_id);
         not_implemented("file deletion")
     }

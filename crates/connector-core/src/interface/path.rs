@@ -120,18 +120,33 @@ mod tests {
             ("/", "/"),
             ("a", "/a"),
             ("/a//b/./c/", "/a/b/c"),
-            ("/with space/ü n i c ø d e/#%?+&.txt", "/with space/ü n i c ø d e/#%?+&.txt"),
+            (
+                "/with space/ü n i c ø d e/#%?+&.txt",
+                "/with space/ü n i c ø d e/#%?+&.txt",
+            ),
             ("/a%20b", "/a%20b"),
             ("/...", "/..."),
             ("/a..b", "/a..b"),
         ] {
-            assert_eq!(StoragePath::parse(raw).map(|p| p.as_string()).ok(), Some(want.into()), "{raw}");
+            assert_eq!(
+                StoragePath::parse(raw).map(|p| p.as_string()).ok(),
+                Some(want.into()),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn refuses_escape_and_nul() {
-        for raw in ["..", "/a/../b", "/a/%2e%2e/b", "/a/%2E%2E", "/x/..", "/a\0b", "%2e%2e%2fetc"] {
+        for raw in [
+            "..",
+            "/a/../b",
+            "/a/%2e%2e/b",
+            "/a/%2E%2E",
+            "/x/..",
+            "/a\0b",
+            "%2e%2e%2fetc",
+        ] {
             assert!(
                 matches!(StoragePath::parse(raw), Err(ConnectorError::BadRequest(_))),
                 "{raw:?} must be refused"
@@ -144,10 +159,16 @@ mod tests {
         let p = StoragePath::parse("/a/b c").unwrap_or_else(|_| StoragePath::root());
         assert_eq!(p.file_name(), Some("b c"));
         assert_eq!(p.parent().map(|p| p.as_string()), Some("/a".into()));
-        assert_eq!(StoragePath::root().join("x").map(|p| p.as_string()).ok(), Some("/x".into()));
+        assert_eq!(
+            StoragePath::root().join("x").map(|p| p.as_string()).ok(),
+            Some("/x".into())
+        );
         assert!(p.join("..").is_err());
         let enc = StoragePath::parse("/a%20b/%C3%BC").unwrap_or_else(|_| StoragePath::root());
-        assert_eq!(enc.decoded_variant().map(|p| p.as_string()), Some("/a b/ü".into()));
+        assert_eq!(
+            enc.decoded_variant().map(|p| p.as_string()),
+            Some("/a b/ü".into())
+        );
         assert_eq!(p.decoded_variant(), None);
     }
 }

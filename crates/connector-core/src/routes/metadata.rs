@@ -45,11 +45,12 @@ struct Call<'a> {
 async fn call<'a>(req: &'a HttpRequest, body: web::Payload) -> Result<Call<'a>, ConnectorError> {
     let state: &AppState = state(req)?;
     let params = Params::read(req, body, state.max_json_body_bytes).await?;
-    let creds = state.credentials(&params.required_string("userId")?).await?;
-    let md = state
-        .metadata
-        .as_deref()
-        .ok_or_else(|| ConnectorError::NotImplemented("this connector has no metadata interface".into()))?;
+    let creds = state
+        .credentials(&params.required_string("userId")?)
+        .await?;
+    let md = state.metadata.as_deref().ok_or_else(|| {
+        ConnectorError::NotImplemented("this connector has no metadata interface".into())
+    })?;
     Ok(Call { md, creds, params })
 }
 
@@ -73,17 +74,24 @@ fn metadata_field(params: &Params) -> Result<Option<serde_json::Value>, Connecto
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
         Some(_) => Err(ConnectorError::BadRequest(
-            "metadata must be a JSON object (an RO-Crate or the provider's metadata) or null".into(),
+            "metadata must be a JSON object (an RO-Crate or the provider's metadata) or null"
+                .into(),
         )),
     }
 }
 
-async fn list_projects(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn list_projects(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     Ok(HttpResponse::Ok().json(c.md.list_projects(&c.creds).await?))
 }
 
-async fn create_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn create_project(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     let metadata = metadata_field(&c.params)?;
     Ok(HttpResponse::Ok().json(c.md.create_project(&c.creds, metadata).await?))
@@ -94,19 +102,31 @@ async fn get_project(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(c.md.get_project(&c.creds, project_id(&req)?).await?))
 }
 
-async fn update_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn update_project(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     let metadata = metadata_field(&c.params)?.unwrap_or_else(|| serde_json::json!({}));
-    Ok(HttpResponse::Ok().json(c.md.update_project(&c.creds, project_id(&req)?, metadata).await?))
+    Ok(HttpResponse::Ok().json(
+        c.md.update_project(&c.creds, project_id(&req)?, metadata)
+            .await?,
+    ))
 }
 
-async fn delete_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn delete_project(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     c.md.delete_project(&c.creds, project_id(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn publish_project(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn publish_project(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     Ok(HttpResponse::Ok().json(c.md.publish_project(&c.creds, project_id(&req)?).await?))
 }
@@ -122,13 +142,16 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let multipart = MultipartUpload::read(&req, body).await?;
     let user_id = multipart
         .field("userId")
-        .ok_or_else(|| ConnectorError::BadRequest("userId is required (a form field before the file part)".into()))?
+        .ok_or_else(|| {
+            ConnectorError::BadRequest(
+                "userId is required (a form field before the file part)".into(),
+            )
+        })?
         .to_owned();
     let creds = state.credentials(&user_id).await?;
-    let md = state
-        .metadata
-        .as_deref()
-        .ok_or_else(|| ConnectorError::NotImplemented("this connector has no metadata interface".into()))?;
+    let md = state.metadata.as_deref().ok_or_else(|| {
+        ConnectorError::NotImplemented("this connector has no metadata interface".into())
+    })?;
     multipart
         .stream_into("userId", |upload| async move {
             if upload.filename.as_deref().is_none_or(str::is_empty) {
@@ -142,7 +165,10 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     Ok(success())
 }
 
-async fn delete_files(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
+async fn delete_files(
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
     c.md.delete_files(&c.creds, project_id(&req)?).await?;
     Ok(success())
@@ -150,11 +176,15 @@ async fn delete_files(req: HttpRequest, body: web::Payload) -> Result<HttpRespon
 
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    Ok(HttpResponse::Ok().json(c.md.get_file(&c.creds, project_id(&req)?, file_id(&req)?).await?))
+    Ok(HttpResponse::Ok().json(
+        c.md.get_file(&c.creds, project_id(&req)?, file_id(&req)?)
+            .await?,
+    ))
 }
 
 async fn delete_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    c.md.delete_file(&c.creds, project_id(&req)?, file_id(&req)?).await?;
+    c.md.delete_file(&c.creds, project_id(&req)?, file_id(&req)?)
+        .await?;
     Ok(success())
 }

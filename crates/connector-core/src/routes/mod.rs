@@ -33,7 +33,10 @@ impl AppState {
 }
 
 /// The routes of one app instance (one per worker).
-pub(crate) fn configure(state: web::Data<AppState>, readiness: web::Data<Readiness>) -> impl FnOnce(&mut web::ServiceConfig) {
+pub(crate) fn configure(
+    state: web::Data<AppState>,
+    readiness: web::Data<Readiness>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let has_storage = state.file_storage.is_some();
         let has_metadata = state.metadata.is_some();
@@ -43,10 +46,18 @@ pub(crate) fn configure(state: web::Data<AppState>, readiness: web::Data<Readine
             .route("/ready", web::get().to(ops::ready))
             .route("/metrics", web::get().to(ops::metrics));
         if has_storage {
-            cfg.service(web::scope("/storage").wrap(from_fn(gate)).configure(storage::configure));
+            cfg.service(
+                web::scope("/storage")
+                    .wrap(from_fn(gate))
+                    .configure(storage::configure),
+            );
         }
         if has_metadata {
-            cfg.service(web::scope("/metadata").wrap(from_fn(gate)).configure(metadata::configure));
+            cfg.service(
+                web::scope("/metadata")
+                    .wrap(from_fn(gate))
+                    .configure(metadata::configure),
+            );
         }
     }
 }

@@ -31,16 +31,24 @@ const CHANNEL_CHUNKS: usize = 16;
 pub(crate) struct MultipartUpload {
     pub fields: HashMap<String, String>,
     file: Field,
+    /// Kept alive while the file part is read: the part reads through it.
+    _multipart: Multipart,
 }
 
 impl MultipartUpload {
-    pub(crate) async fn read(req: &HttpRequest, payload: web::Payload) -> Result<Self, ConnectorError> {
+    pub(crate) async fn read(
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<Self, ConnectorError> {
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+        {
             return Err(ConnectorError::UnsupportedMediaType(
                 "send the upload as multipart/form-data with the fields first and the file part `file` last".into(),
             ));
@@ -48,21 +56,29 @@ impl MultipartUpload {
         let mut multipart = Multipart::new(req.headers(), payload);
         let mut fields = HashMap::new();
         while let Some(field) = multipart.next().await {
-            let mut field = field.map_err(|e| ConnectorError::BadRequest(format!("malformed multipart body: {e}")))?;
+            let mut field = field.map_err(|e| {
+                ConnectorError::BadRequest(format!("malformed multipart body: {e}"))
+            })?;
             let name = field.name().unwrap_or_default().to_owned();
             let has_filename = field
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .is_some();
             if FILE_PARTS.contains(&name.as_str()) || has_filename {
-                return Ok(Self { fields, file: field });
+                return Ok(Self {
+                    fields,
+                    file: field,
+                    _multipart: multipart,
+                });
             }
             if fields.len() >= MAX_FIELDS {
                 return Err(ConnectorError::BadRequest("too many form fields".into()));
             }
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| ConnectorError::BadRequest(format!("malformed multipart body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ConnectorError::BadRequest(format!("malformed multipart body: {e}"))
+                })?;
                 if value.len() + chunk.len() > MAX_FIELD_BYTES {
                     return Err(ConnectorError::PayloadTooLarge(format!(
                         "the form field {name} is larger than {MAX_FIELD_BYTES} bytes"
@@ -70,10 +86,13 @@ impl MultipartUpload {
                 }
                 value.extend_from_slice(&chunk);
             }
-            let value = String::from_utf8(value)
-                .map_err(|_| ConnectorError::BadRequest(format!("the form field {name} is not valid UTF-8")))?;
+            let value = String::from_utf8(value).map_err(|_| {
+                ConnectorError::BadRequest(format!("the form field {name} is not valid UTF-8"))
+            })?;
             if fields.insert(name.clone(), value).is_some() {
-                return Err(ConnectorError::BadRequest(format!("the form field {name} is given more than once")));
+                return Err(ConnectorError::BadRequest(format!(
+                    "the form field {name} is given more than once"
+                )));
             }
         }
         Err(ConnectorError::BadRequest(
@@ -88,7 +107,11 @@ impl MultipartUpload {
     /// Hands the file part to `sink` as an [`Upload`] and pumps the caller's bytes into it.
     /// The provider's result decides the answer; a caller that breaks off midway makes
     /// the stream end in an error, which the provider sees (and cleans up after).
-    pub(crate) async fn stream_into<T, F, Fut>(mut self, user_id_field: &str, sink: F) -> Result<T, ConnectorError>
+    pub(crate) async fn stream_into<T, F, Fut>(
+        mut self,
+        user_id_field: &str,
+        sink: F,
+    ) -> Result<T, ConnectorError>
     where
         F: FnOnce(Upload) -> Fut,
         Fut: Future<Output = Result<T, ConnectorError>>,
@@ -105,11 +128,9 @@ impl MultipartUpload {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         let size = match self.fields.get("size") {
-            Some(s) => Some(
-                s.trim()
-                    .parse::<u64>()
-                    .map_err(|_| ConnectorError::BadRequest("size must be a whole number of bytes".into()))?,
-            ),
+            Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
+                ConnectorError::BadRequest("size must be a whole number of bytes".into())
+            })?),
             None => part_length,
         };
         let content_type = self.file.content_type().map(|m| m.essence_str().to_owned());
@@ -125,9 +146,11 @@ impl MultipartUpload {
             body: Box::pin(ReceiverStream::new(rx)),
         };
         let mut file = self.file;
+        let _multipart = self._multipart;
         let pump = async move {
             while let Some(chunk) = file.next().await {
-                let item = chunk.map_err(|e| std::io::Error::other(format!("the upload broke off: {e}")));
+                let item =
+                    chunk.map_err(|e| std::io::Error::other(format!("the upload broke off: {e}")));
                 let failed = item.is_err();
                 if tx.send(item).await.is_err() || failed {
                     // The provider stopped reading (it answered already) or the caller broke off.

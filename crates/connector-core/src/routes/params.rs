@@ -25,7 +25,9 @@ impl Params {
         }
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ConnectorError::BadRequest(format!("cannot read the request body: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                ConnectorError::BadRequest(format!("cannot read the request body: {e}"))
+            })?;
             if body.len() + chunk.len() > limit {
                 return Err(ConnectorError::PayloadTooLarge(format!(
                     "the request body is larger than {limit} bytes"
@@ -42,28 +44,37 @@ impl Params {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body_fields: Map<String, Value> = if content_type.starts_with("application/x-www-form-urlencoded") {
-            let text = std::str::from_utf8(&body)
-                .map_err(|_| ConnectorError::BadRequest("the form body is not valid UTF-8".into()))?;
-            parse_query(text)?
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect()
-        } else if content_type.is_empty() || content_type.starts_with("application/json") || content_type.contains("+json") {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => {
-                    return Err(ConnectorError::BadRequest(
-                        "the JSON body must be an object such as {\"userId\": \"...\"}".into(),
-                    ))
+        let body_fields: Map<String, Value> =
+            if content_type.starts_with("application/x-www-form-urlencoded") {
+                let text = std::str::from_utf8(&body).map_err(|_| {
+                    ConnectorError::BadRequest("the form body is not valid UTF-8".into())
+                })?;
+                parse_query(text)?
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect()
+            } else if content_type.is_empty()
+                || content_type.starts_with("application/json")
+                || content_type.contains("+json")
+            {
+                match serde_json::from_slice::<Value>(&body) {
+                    Ok(Value::Object(map)) => map,
+                    Ok(_) => {
+                        return Err(ConnectorError::BadRequest(
+                            "the JSON body must be an object such as {\"userId\": \"...\"}".into(),
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(ConnectorError::BadRequest(format!(
+                            "the body is not valid JSON: {e}"
+                        )))
+                    }
                 }
-                Err(e) => return Err(ConnectorError::BadRequest(format!("the body is not valid JSON: {e}"))),
-            }
-        } else {
-            return Err(ConnectorError::UnsupportedMediaType(format!(
+            } else {
+                return Err(ConnectorError::UnsupportedMediaType(format!(
                 "send the fields as application/json (or as query parameters), not {content_type}"
             )));
-        };
+            };
         fields.extend(body_fields);
         Ok(Self(fields))
     }
@@ -74,7 +85,9 @@ impl Params {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(ConnectorError::BadRequest(format!("{name} must be a string"))),
+            Some(_) => Err(ConnectorError::BadRequest(format!(
+                "{name} must be a string"
+            ))),
         }
     }
 
@@ -91,9 +104,13 @@ impl Params {
             Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => Ok(true),
                 "false" | "0" | "no" => Ok(false),
-                _ => Err(ConnectorError::BadRequest(format!("{name} must be true or false"))),
+                _ => Err(ConnectorError::BadRequest(format!(
+                    "{name} must be true or false"
+                ))),
             },
-            Some(_) => Err(ConnectorError::BadRequest(format!("{name} must be true or false"))),
+            Some(_) => Err(ConnectorError::BadRequest(format!(
+                "{name} must be true or false"
+            ))),
         }
     }
 
@@ -109,7 +126,9 @@ fn parse_query(q: &str) -> Result<Vec<(String, String)>, ConnectorError> {
         .map_err(|e| ConnectorError::BadRequest(format!("the query string is malformed: {e}")))?;
     for (i, (k, _)) in pairs.iter().enumerate() {
         if pairs[..i].iter().any(|(other, _)| other == k) {
-            return Err(ConnectorError::BadRequest(format!("the field {k} is given more than once")));
+            return Err(ConnectorError::BadRequest(format!(
+                "the field {k} is given more than once"
+            )));
         }
     }
     Ok(pairs)

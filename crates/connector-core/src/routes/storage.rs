@@ -18,17 +18,18 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn storage(state: &AppState) -> Result<&dyn FileStorage, ConnectorError> {
-    state
-        .file_storage
-        .as_deref()
-        .ok_or_else(|| ConnectorError::NotImplemented("this connector has no fileStorage interface".into()))
+    state.file_storage.as_deref().ok_or_else(|| {
+        ConnectorError::NotImplemented("this connector has no fileStorage interface".into())
+    })
 }
 
 /// A file path: required and not the root.
 fn file_path(raw: &str) -> Result<StoragePath, ConnectorError> {
     let path = StoragePath::parse(raw)?;
     if path.is_root() {
-        return Err(ConnectorError::BadRequest("filepath must name a file, not the root folder".into()));
+        return Err(ConnectorError::BadRequest(
+            "filepath must name a file, not the root folder".into(),
+        ));
     }
     Ok(path)
 }
@@ -36,25 +37,40 @@ fn file_path(raw: &str) -> Result<StoragePath, ConnectorError> {
 async fn list_folder(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let state = state(&req)?;
     let params = Params::read(&req, body, state.max_json_body_bytes).await?;
-    let creds = state.credentials(&params.required_string("userId")?).await?;
+    let creds = state
+        .credentials(&params.required_string("userId")?)
+        .await?;
     let folder = StoragePath::parse(&params.string("filepath")?.unwrap_or_default())?;
     let recursive = params.bool_or("recursive", true)?;
-    let files = storage(state)?.list_folder(&creds, &folder, recursive).await?;
+    let files = storage(state)?
+        .list_folder(&creds, &folder, recursive)
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
 
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let state = state(&req)?;
     let params = Params::read(&req, body, state.max_json_body_bytes).await?;
-    let creds = state.credentials(&params.required_string("userId")?).await?;
+    let creds = state
+        .credentials(&params.required_string("userId")?)
+        .await?;
     let path = file_path(&params.required_string("filepath")?)?;
-    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
     let download = storage(state)?.get_file(&creds, &path, range).await?;
 
-    let status = actix_web::http::StatusCode::from_u16(download.status)
-        .map_err(|_| ConnectorError::BadGateway("the provider answered with an invalid status".into()))?;
+    let status = actix_web::http::StatusCode::from_u16(download.status).map_err(|_| {
+        ConnectorError::BadGateway("the provider answered with an invalid status".into())
+    })?;
     let mut resp = HttpResponse::build(status);
-    resp.content_type(download.content_type.as_deref().unwrap_or("application/octet-stream"));
+    resp.content_type(
+        download
+            .content_type
+            .as_deref()
+            .unwrap_or("application/octet-stream"),
+    );
     for (name, value) in [
         (header::ETAG, &download.etag),
         (header::LAST_MODIFIED, &download.last_modified),
@@ -75,16 +91,28 @@ async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, 
     })
 }
 
-async fn upload(req: HttpRequest, body: web::Payload, mode: WriteMode) -> Result<HttpResponse, ConnectorError> {
+async fn upload(
+    req: HttpRequest,
+    body: web::Payload,
+    mode: WriteMode,
+) -> Result<HttpResponse, ConnectorError> {
     let state = state(&req)?;
     let multipart = MultipartUpload::read(&req, body).await?;
     let user_id = multipart
         .field("userId")
-        .ok_or_else(|| ConnectorError::BadRequest("userId is required (a form field before the file part)".into()))?
+        .ok_or_else(|| {
+            ConnectorError::BadRequest(
+                "userId is required (a form field before the file part)".into(),
+            )
+        })?
         .to_owned();
     let raw_path = multipart
         .field("filepath")
-        .ok_or_else(|| ConnectorError::BadRequest("filepath is required (a form field before the file part)".into()))?
+        .ok_or_else(|| {
+            ConnectorError::BadRequest(
+                "filepath is required (a form field before the file part)".into(),
+            )
+        })?
         .to_owned();
     let creds = state.credentials(&user_id).await?;
     let fs = storage(state)?;
@@ -112,7 +140,9 @@ async fn patch_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse
 async fn delete_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let state = state(&req)?;
     let params = Params::read(&req, body, state.max_json_body_bytes).await?;
-    let creds = state.credentials(&params.required_string("userId")?).await?;
+    let creds = state
+        .credentials(&params.required_string("userId")?)
+        .await?;
     let path = file_path(&params.required_string("filepath")?)?;
     storage(state)?.delete(&creds, &path).await?;
     Ok(success())
