@@ -231,10 +231,12 @@ impl TokenResolver {
         let status = resp.status().as_u16();
         match status {
             200 => {}
-            400..=499 => return Err(ConnectorError::Unauthorized(format!(
+            400..=499 => {
+                return Err(ConnectorError::Unauthorized(format!(
                 "no token for user {username:?} at service {:?}; connect the service in RDS first",
                 self.servicename
-            ))),
+            )))
+            }
             _ => {
                 return Err(ConnectorError::ServiceUnavailable(format!(
                     "the token lookup service answered HTTP {status}"

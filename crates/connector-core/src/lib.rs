@@ -30,6 +30,7 @@ pub use credentials::Credentials;
 pub use descriptor::ServiceDescriptor;
 pub use error::{ConnectorError, Result};
 pub use interface::{FileStorage, Metadata};
+pub use routes::mounted_routes;
 
 /// Exit code for a configuration error found at start (bad value, missing key, or a
 /// registration payload the Token Storage rejected).

@@ -1,6 +1,7 @@
 //! `/metadata/project...`: the metadata interface.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use super::multipart::MultipartUpload;
 use super::params::Params;
@@ -9,30 +10,24 @@ use crate::credentials::Credentials;
 use crate::error::ConnectorError;
 use crate::interface::Metadata;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/project")
-            .route(web::get().to(list_projects))
-            .route(web::post().to(create_project)),
-    )
-    .service(
-        web::resource("/project/{project_id}")
-            .route(web::get().to(get_project))
-            .route(web::patch().to(update_project))
-            .route(web::delete().to(delete_project))
-            .route(web::put().to(publish_project)),
-    )
-    .service(
-        web::resource("/project/{project_id}/files")
-            .route(web::get().to(list_files))
-            .route(web::post().to(upload_file))
-            .route(web::delete().to(delete_files)),
-    )
-    .service(
-        web::resource("/project/{project_id}/files/{file_id}")
-            .route(web::get().to(get_file))
-            .route(web::delete().to(delete_file)),
-    );
+/// Every route of the interface, below `/metadata`; mounting and the spec test use it.
+pub(super) fn routes() -> Vec<(Method, &'static str, Route)> {
+    const PROJECT: &str = "/project/{project_id}";
+    const FILES: &str = "/project/{project_id}/files";
+    const FILE: &str = "/project/{project_id}/files/{file_id}";
+    vec![
+        (Method::GET, "/project", web::get().to(list_projects)),
+        (Method::POST, "/project", web::post().to(create_project)),
+        (Method::GET, PROJECT, web::get().to(get_project)),
+        (Method::PATCH, PROJECT, web::patch().to(update_project)),
+        (Method::DELETE, PROJECT, web::delete().to(delete_project)),
+        (Method::PUT, PROJECT, web::put().to(publish_project)),
+        (Method::GET, FILES, web::get().to(list_files)),
+        (Method::POST, FILES, web::post().to(upload_file)),
+        (Method::DELETE, FILES, web::delete().to(delete_files)),
+        (Method::GET, FILE, web::get().to(get_file)),
+        (Method::DELETE, FILE, web::delete().to(delete_file)),
+    ]
 }
 
 /// The parts every JSON-bodied metadata request starts with.

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, Route};
 
 use crate::credentials::{Credentials, TokenResolver};
 use crate::error::ConnectorError;
@@ -42,24 +43,58 @@ pub(crate) fn configure(
         let has_metadata = state.metadata.is_some();
         cfg.app_data(state)
             .app_data(readiness)
-            .route("/health", web::get().to(ops::health))
-            .route("/ready", web::get().to(ops::ready))
-            .route("/metrics", web::get().to(ops::metrics));
+            .route(OPS[0], web::get().to(ops::health))
+            .route(OPS[1], web::get().to(ops::ready))
+            .route(OPS[2], web::get().to(ops::metrics));
         if has_storage {
             cfg.service(
-                web::scope("/storage")
+                web::scope(STORAGE)
                     .wrap(from_fn(gate))
-                    .configure(storage::configure),
+                    .configure(|c| add_routes(c, storage::routes())),
             );
         }
         if has_metadata {
             cfg.service(
-                web::scope("/metadata")
+                web::scope(METADATA)
                     .wrap(from_fn(gate))
-                    .configure(metadata::configure),
+                    .configure(|c| add_routes(c, metadata::routes())),
             );
         }
     }
+}
+
+const STORAGE: &str = "/storage";
+const METADATA: &str = "/metadata";
+const OPS: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+fn add_routes(cfg: &mut web::ServiceConfig, routes: Vec<(Method, &'static str, Route)>) {
+    for (_, path, route) in routes {
+        cfg.route(path, route);
+    }
+}
+
+/// `(METHOD, path)` of every route served for the given interfaces, paths in OpenAPI form
+/// (`{project-id}`), for comparing with the documents in `specs/`.
+pub fn mounted_routes(file_storage: bool, metadata: bool) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = OPS
+        .iter()
+        .map(|p| ("GET".to_owned(), (*p).to_owned()))
+        .collect();
+    let mut add = |prefix: &str, routes: Vec<(Method, &'static str, Route)>| {
+        for (method, path, _) in routes {
+            all.push((
+                method.as_str().to_owned(),
+                format!("{prefix}{path}").replace('_', "-"),
+            ));
+        }
+    };
+    if file_storage {
+        add(STORAGE, storage::routes());
+    }
+    if metadata {
+        add(METADATA, metadata::routes());
+    }
+    all
 }
 
 /// Refuses interface requests until registered and while draining (503 problem+json).

@@ -1,7 +1,8 @@
 //! `/storage/file` and `/storage/folder`: the fileStorage interface.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use super::multipart::MultipartUpload;
 use super::params::Params;
@@ -9,12 +10,15 @@ use super::{state, success, AppState};
 use crate::error::ConnectorError;
 use crate::interface::{FileStorage, StoragePath, WriteMode};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/folder", web::get().to(list_folder))
-        .route("/file", web::get().to(get_file))
-        .route("/file", web::post().to(post_file))
-        .route("/file", web::patch().to(patch_file))
-        .route("/file", web::delete().to(delete_file));
+/// Every route of the interface, below `/storage`; mounting and the spec test use it.
+pub(super) fn routes() -> Vec<(Method, &'static str, Route)> {
+    vec![
+        (Method::GET, "/folder", web::get().to(list_folder)),
+        (Method::GET, "/file", web::get().to(get_file)),
+        (Method::POST, "/file", web::post().to(post_file)),
+        (Method::PATCH, "/file", web::patch().to(patch_file)),
+        (Method::DELETE, "/file", web::delete().to(delete_file)),
+    ]
 }
 
 fn storage(state: &AppState) -> Result<&dyn FileStorage, ConnectorError> {

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Lint, render and schema-check the Helm charts with Helm's own library.
+
+Helm v4's Go SDK through `helm-python-sdk` (import `helm_python`): dependency resolution,
+`helm lint --strict` with each values file, offline rendering (`helm template`), and
+values.schema.json validation of the merged values. The same merged values are also
+validated by `check-jsonschema` (an independent JSON Schema implementation), including a
+negative case per chart that must fail with a readable message.
+
+Usage: chart_checks.py CHARTS_DIR  (run by ci/deploy-checks.sh inside its venv)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import helm_python as helm
+import yaml
+
+APP_CHARTS = ["zenodo-connector", "owncloud-connector"]
+failures: list[str] = []
+passed = 0
+
+
+def check(cond: bool, what: str) -> None:
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print(f"    FAIL {what}")
+
+
+def docs(rendered: dict[str, str]) -> list[dict]:
+    out = []
+    for path, text in rendered.items():
+        if path.endswith("NOTES.txt"):
+            continue
+        for d in yaml.safe_load_all(text):
+            if d:
+                out.append(d)
+    return out
+
+
+def by_kind(objs: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objs if o["kind"] == kind}
+
+
+def load_values(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    return helm.values_from_yaml(path.read_text())
+
+
+def check_instance(objs: list[dict], name: str, secret: str, id_env: str, secret_env: str, id_key: str, secret_key: str) -> None:
+    """Everything the umbrella and the contract need of one connector instance."""
+    svc = by_kind(objs, "Service").get(name)
+    dep = by_kind(objs, "Deployment").get(name)
+    cm = by_kind(objs, "ConfigMap").get(name)
+    check(svc is not None and dep is not None and cm is not None, f"{name}: Service, Deployment and ConfigMap named {name}")
+    if not (svc and dep and cm):
+        return
+    ports = svc["spec"]["ports"]
+    check(len(ports) == 1 and ports[0]["port"] == 80 and ports[0]["targetPort"] == "http", f"{name}: Service port 80 -> http")
+    check(svc["spec"]["selector"].items() <= dep["spec"]["template"]["metadata"]["labels"].items(), f"{name}: Service selects the pods")
+    pod = dep["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    check(c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}], f"{name}: container port 8080 named http")
+    check(c["livenessProbe"]["httpGet"]["path"] == "/health", f"{name}: liveness /health")
+    check(c["readinessProbe"]["httpGet"]["path"] == "/ready", f"{name}: readiness /ready")
+    sc = c["securityContext"]
+    check(sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False, f"{name}: read-only root, no privilege escalation")
+    check(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{name}: capabilities drop ALL")
+    check(pod["securityContext"].get("runAsNonRoot") is True, f"{name}: runAsNonRoot")
+    check({"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"] and any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"]), f"{name}: emptyDir at /tmp")
+    check(bool(c.get("resources", {}).get("requests")), f"{name}: resources")
+    env = {e["name"]: e for e in c["env"]}
+    for var, key in ((id_env, id_key), (secret_env, secret_key)):
+        ref = env.get(var, {}).get("valueFrom", {}).get("secretKeyRef", {})
+        check(ref == {"name": secret, "key": key}, f"{name}: {var} from Secret {secret} key {key} (got {ref})")
+    refs = [e["configMapRef"]["name"] for e in c["envFrom"]]
+    check(refs[-1] == name and {"mservice", "proxy", "globalenvvar"} <= set(refs), f"{name}: envFrom shared ConfigMaps then its own ({refs})")
+    for v in cm.get("data", {}).values():
+        check(isinstance(v, str), f"{name}: ConfigMap values are strings")
+
+
+def render(chart_dir: Path, values: dict | None) -> list[dict]:
+    with helm.Chart.load(chart_dir) as chart:
+        return docs(chart.render(values, name="rds", namespace="rds", is_install=True))
+
+
+def lint(chart_dir: Path, values: dict | None, label: str) -> None:
+    report = helm.lint(chart_dir, values, strict=True, namespace="rds", kube_version="v1.30.0")
+    problems = [m for m in report["messages"] if m["severity"] >= 2] + [{"error": e} for e in report["errors"]]
+    for p in problems:
+        print(f"    lint: {p}")
+    check(not problems, f"helm lint --strict {label}")
+
+
+def jsonschema_cli(schema: Path, instance: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("check-jsonschema")), "--schemafile", str(schema), str(instance)],
+        capture_output=True, text=True,
+    )
+
+
+def schema_checks(chart_dir: Path, values_path: Path | None, work: Path, expect_ok: bool) -> None:
+    label = f"{chart_dir.name} {values_path.name if values_path else 'defaults'}"
+    with helm.Chart.load(chart_dir) as chart:
+        merged = chart.merge_values(load_values(values_path))
+        helm_error = None
+        try:
+            chart.validate_schema(load_values(values_path))
+        except helm.HelmError as e:
+            helm_error = str(e)
+    instance = work / f"{label.replace(' ', '_')}.merged.json"
+    instance.write_text(json.dumps(merged, indent=2))
+    cli = jsonschema_cli(chart_dir / "values.schema.json", instance)
+    if expect_ok:
+        check(helm_error is None, f"Helm schema validation accepts {label}: {helm_error}")
+        check(cli.returncode == 0, f"check-jsonschema accepts {label}: {cli.stdout}{cli.stderr}")
+    else:
+        print(f"    expected failure, Helm says: {helm_error}")
+        print("    expected failure, check-jsonschema says:")
+        print("      " + (cli.stdout + cli.stderr).strip().replace("\n", "\n      "))
+        check(helm_error is not None and "clientSecret" in helm_error, f"Helm schema validation rejects {label} naming clientSecret")
+        check(cli.returncode == 1 and "'clientSecret' is a required property" in cli.stdout, f"check-jsonschema rejects {label} with a readable message")
+        report = helm.lint(chart_dir, load_values(values_path), strict=True)
+        check(any("clientSecret" in (m["error"]) for m in report["messages"]), f"helm lint rejects {label}")
+
+
+def main() -> int:
+    src = Path(sys.argv[1]).resolve()
+    print(f"helm-python-sdk {helm.helm_c_version()}, Helm SDK {helm.helm_sdk_version()}")
+    with tempfile.TemporaryDirectory(prefix="chart-checks-") as tmp:
+        work = Path(tmp)
+        charts = work / "charts"
+        shutil.copytree(src, charts, ignore=shutil.ignore_patterns("*.tgz", "Chart.lock"))
+        lint(charts / "rds-connector-lib", None, "rds-connector-lib")
+        for name in APP_CHARTS:
+            chart_dir = charts / name
+            print(f"== {name}")
+            helm.dependency_update(chart_dir)
+            value_files = [None] + sorted(p for p in (chart_dir / "ci").glob("*.yaml") if not p.name.startswith("invalid-"))
+            for vf in value_files:
+                label = f"{name} {vf.name if vf else 'defaults'}"
+                print(f"  -- {label}")
+                lint(chart_dir, load_values(vf), label)
+                schema_checks(chart_dir, vf, work, expect_ok=True)
+                objs = render(chart_dir, load_values(vf))
+                check(len(objs) > 0, f"{label} renders")
+                globals()[f"expect_{name.replace('-', '_')}"](objs, vf.name if vf else "defaults")
+            for vf in sorted((chart_dir / "ci").glob("invalid-*.yaml")):
+                print(f"  -- {name} {vf.name} (negative)")
+                schema_checks(chart_dir, vf, work, expect_ok=False)
+    print()
+    print(f"chart checks: {passed} passed, {len(failures)} failed")
+    for f in failures:
+        print(f"  FAILED: {f}")
+    return 1 if failures else 0
+
+
+def expect_zenodo_connector(objs: list[dict], values: str) -> None:
+    from_values = values == "full-values.yaml"
+    secret = "layer1-port-zenodo-oauth-client" if from_values else "zenodo-client"
+    check_instance(objs, "layer1-port-zenodo", secret, "ZENODO_OAUTH_CLIENT_ID", "ZENODO_OAUTH_CLIENT_SECRET", "zenodo-client-id", "zenodo-client-secret")
+    dep = by_kind(objs, "Deployment")["layer1-port-zenodo"]
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    cm = by_kind(objs, "ConfigMap")["layer1-port-zenodo"]["data"]
+    if values == "umbrella-values.yaml":
+        check(image == "registry.example.org/sciebo-rds/rds-connectors/zenodo-connector:1.2.3", f"global.image registry/tag override ({image})")
+        init = dep["spec"]["template"]["spec"].get("initContainers", [])
+        check(len(init) == 1 and init[0]["env"][0]["value"] == "http://layer3-token-storage", "init container waits for the Token Storage")
+        check(cm.get("ZENODO_ADDRESS") == "https://zenodo.org", "config reaches the ConfigMap")
+    if values == "defaults":
+        check(image == "ghcr.io/rds-connectors/zenodo-connector:0.1.0", f"default image is appVersion ({image})")
+        check("CENTRAL_SERVICE_TOKEN_STORAGE" not in cm, "empty config values are left to the shared ConfigMaps")
+    if from_values:
+        secret_obj = by_kind(objs, "Secret").get(secret)
+        check(secret_obj is not None and set(secret_obj["data"]) == {"zenodo-client-id", "zenodo-client-secret"}, "Secret made from values")
+        check(image.endswith("@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), "digest pinning")
+        check("layer1-port-zenodo" in by_kind(objs, "HorizontalPodAutoscaler"), "HPA")
+        check("replicas" not in dep["spec"], "no replicas with HPA")
+        check("layer1-port-zenodo" in by_kind(objs, "PodDisruptionBudget"), "PDB")
+        check(cm.get("CENTRAL_SERVICE_TOKEN_STORAGE") == "http://layer3-token-storage", "contract env from values")
+
+
+def expect_owncloud_connector(objs: list[dict], values: str) -> None:
+    if values == "umbrella-values.yaml":
+        domains = {"sciebo-example-org": "https://sciebo.example.org", "nextcloud-example-org-8443": "https://nextcloud.example.org:8443"}
+    elif values == "original-keys-values.yaml":
+        domains = {"sciebords-uni-muenster-de": "https://sciebords.uni-muenster.de"}
+    else:
+        domains = {"localhost": "http://localhost"}
+    check(len(by_kind(objs, "Deployment")) == len(domains), f"one Deployment per domain ({values})")
+    for dashed, address in domains.items():
+        name = f"layer1-port-owncloud-{dashed}"
+        from_values = values == "original-keys-values.yaml"
+        secret = f"{name}-oauth-client" if from_values else name
+        check_instance(objs, name, secret, "OWNCLOUD_OAUTH_CLIENT_ID", "OWNCLOUD_OAUTH_CLIENT_SECRET", "oauth-client-id", "oauth-client-secret")
+        cm = by_kind(objs, "ConfigMap").get(name, {}).get("data", {})
+        check(cm.get("SERVICENAME") == dashed, f"{name}: SERVICENAME={dashed}")
+        check(cm.get("OWNCLOUD_INSTALLATION_URL") == address, f"{name}: OWNCLOUD_INSTALLATION_URL")
+        if dashed == "sciebo-example-org":
+            check(cm.get("OWNCLOUD_INTERNAL_INSTALLATION_URL") == "http://owncloud.sciebo.svc.cluster.local", f"{name}: internal URL")
+        if dashed == "nextcloud-example-org-8443":
+            check(cm.get("EFSS_SYSTEM") == "nextcloud" and cm.get("OWNCLOUD_DISPLAYNAME") == "Nextcloud Example", f"{name}: per-domain settings")
+        if from_values:
+            check(secret in by_kind(objs, "Secret"), f"{name}: Secret made from OAUTH_CLIENT_ID/SECRET")
+            check(cm.get("OWNCLOUD_INTERNAL_INSTALLATION_URL") == "http://owncloud.local", f"{name}: INTERNAL_ADDRESS honoured")
+    if values == "umbrella-values.yaml":
+        check(len(by_kind(objs, "PodDisruptionBudget")) == 2, "a PDB per domain")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
