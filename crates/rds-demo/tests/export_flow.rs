@@ -1,0 +1,57 @@
+//! The demo's flow as an end-to-end test: real connector binaries, a real WebDAV server,
+//! the Token Storage and Zenodo emulators.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rds_demo::{Demo, DemoOptions};
+
+/// Builds the connector binaries when this test runs alone (`cargo test -p rds-demo`);
+/// under `cargo test --workspace` they are already there and this is a no-op.
+fn build_connectors() {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "owncloud-connector", "-p", "zenodo-connector"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the connectors failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_export_flow_end_to_end() {
+    build_connectors();
+    let demo = Demo::start(&DemoOptions {
+        large_mib: 50,
+        progress: false,
+    })
+    .await
+    .unwrap();
+    let result = demo.run_flow(false).await;
+    let logs: Vec<String> = demo
+        .logs()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let published = demo.stack.zenodo.depositions();
+    demo.stop().await;
+
+    let report = result.unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", logs.join("\n")));
+    println!("{}", report.render());
+    assert!(report.all_verified(), "{}", report.render());
+    assert_eq!(report.files_total, 5);
+    assert!(report.doi.starts_with("10."), "DOI {}", report.doi);
+    assert!(report.project_link.starts_with("https://zenodo.org/record/"), "{}", report.project_link);
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["submitted"], true);
+    assert_eq!(published[0]["metadata"]["title"], "Soil moisture campaign 2026");
+
+    // Secrets used by the flow never reach the connectors' logs.
+    for log in &logs {
+        for secret in [
+            "demo-owncloud-access-token",
+            "demo-zenodo-access-token",
+            "demo-owncloud-client-secret",
+            "demo-zenodo-client-secret",
+        ] {
+            assert!(!log.contains(secret), "a log holds {secret}");
+        }
+    }
+}
