@@ -118,14 +118,19 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
             return Err(failure("listing", resp).await);
         }
         let v: Value = resp.json().await.map_err(|e| e.to_string())?;
-        let files: Vec<String> = serde_json::from_value(v["files"].clone()).map_err(|e| e.to_string())?;
+        let files: Vec<String> =
+            serde_json::from_value(v["files"].clone()).map_err(|e| e.to_string())?;
         Ok((files, 0))
     })
     .await?;
     if listed.len() != files.len() {
         return Err(DemoError::Step {
             step: "list the research folder".into(),
-            detail: format!("listed {} files, the folder holds {}", listed.len(), files.len()),
+            detail: format!(
+                "listed {} files, the folder holds {}",
+                listed.len(),
+                files.len()
+            ),
         });
     }
 
@@ -141,7 +146,10 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
             return Err(failure("create", resp).await);
         }
         let v: Value = resp.json().await.map_err(|e| e.to_string())?;
-        let id = v["projectId"].as_str().map(str::to_owned).ok_or("no projectId in the answer")?;
+        let id = v["projectId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or("no projectId in the answer")?;
         Ok((id, 0))
     })
     .await?;
@@ -150,8 +158,10 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
     let bar = if progress {
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template("  {bar:40.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "  {bar:40.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     } else {
@@ -192,7 +202,8 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
                 .text("username", USER)
                 .part(
                     "file",
-                    reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body)).file_name(filename.clone()),
+                    reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body))
+                        .file_name(filename.clone()),
                 );
             let upload = client
                 .post(format!("{zc}/metadata/project/{project_id}/files"))
@@ -222,13 +233,18 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
             return Err(failure("publish", resp).await);
         }
         let v: Value = resp.json().await.map_err(|e| e.to_string())?;
-        let doi = v["DOI"].as_str().map(str::to_owned).ok_or("no DOI in the answer")?;
+        let doi = v["DOI"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or("no DOI in the answer")?;
         Ok((doi, 0))
     })
     .await?;
 
     let (verified, mismatches) = step(&mut steps, "verify checksums", async {
-        let id: u64 = project_id.parse().map_err(|_| format!("project id {project_id} is not numeric"))?;
+        let id: u64 = project_id
+            .parse()
+            .map_err(|_| format!("project id {project_id} is not numeric"))?;
         let stored = stack.zenodo.files(id);
         // Zenodo has no folders, so names may be flattened: match by content.
         let mut by_hash: HashMap<(String, u64), usize> = HashMap::new();

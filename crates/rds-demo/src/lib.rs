@@ -64,7 +64,10 @@ impl Report {
     /// The per-step table, the DOI, the link and the verification line.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(&format!("{:<40} {:>10} {:>12} {:>12}\n", "step", "time", "bytes", "MiB/s"));
+        out.push_str(&format!(
+            "{:<40} {:>10} {:>12} {:>12}\n",
+            "step", "time", "bytes", "MiB/s"
+        ));
         for s in &self.steps {
             let secs = s.elapsed.as_secs_f64();
             let rate = if s.bytes > 0 && secs > 0.0 {
@@ -83,7 +86,10 @@ impl Report {
         out.push_str(&format!("\nDOI:          {}\n", self.doi));
         out.push_str(&format!("project link: {}\n", self.project_link));
         if self.all_verified() {
-            out.push_str(&format!("all {} files verified (sha256 equal on Zenodo and ownCloud)\n", self.files_total));
+            out.push_str(&format!(
+                "all {} files verified (sha256 equal on Zenodo and ownCloud)\n",
+                self.files_total
+            ));
         } else {
             out.push_str(&format!(
                 "VERIFICATION FAILED: {} of {} files verified; differing: {:?}\n",
@@ -126,7 +132,10 @@ impl Demo {
 
     /// The connectors' log files (kept until the demo ends).
     pub fn logs(&self) -> Vec<PathBuf> {
-        vec![self.stack.owncloud.log.clone(), self.stack.zenodo_connector.log.clone()]
+        vec![
+            self.stack.owncloud.log.clone(),
+            self.stack.zenodo_connector.log.clone(),
+        ]
     }
 
     pub async fn stop(self) {

@@ -57,7 +57,14 @@ async fn main() -> ExitCode {
             for log in demo.logs() {
                 eprintln!("  connector log: {}", log.display());
                 if let Ok(text) = std::fs::read_to_string(&log) {
-                    for line in text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev() {
+                    for line in text
+                        .lines()
+                        .rev()
+                        .take(5)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                    {
                         eprintln!("    {line}");
                     }
                 }
@@ -80,7 +87,10 @@ async fn main() -> ExitCode {
             s.zenodo_connector.url,
             rds_demo::stack::USER
         );
-        println!("  curl -s {}/metrics | grep connector_", s.zenodo_connector.url);
+        println!(
+            "  curl -s {}/metrics | grep connector_",
+            s.zenodo_connector.url
+        );
         let _ = tokio::signal::ctrl_c().await;
         println!("stopping ...");
     }

@@ -34,8 +34,14 @@ impl Connector {
         #[cfg(unix)]
         if let Some(pid) = self.child.id() {
             // SIGTERM first: the connector drains and exits 0.
-            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-            if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_ok() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_ok()
+            {
                 return;
             }
         }
@@ -57,7 +63,8 @@ pub fn binary_dir() -> Result<PathBuf, DemoError> {
     if let Some(dir) = std::env::var_os("RDS_CONNECTOR_BIN_DIR") {
         return Ok(PathBuf::from(dir));
     }
-    let exe = std::env::current_exe().map_err(|e| DemoError::Setup(format!("cannot find myself: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| DemoError::Setup(format!("cannot find myself: {e}")))?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.ends_with("deps") {
         dir.pop();
@@ -66,7 +73,8 @@ pub fn binary_dir() -> Result<PathBuf, DemoError> {
 }
 
 fn free_port() -> Result<u16, DemoError> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| DemoError::Setup(format!("no free port: {e}")))?;
+    let l = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| DemoError::Setup(format!("no free port: {e}")))?;
     l.local_addr()
         .map(|a| a.port())
         .map_err(|e| DemoError::Setup(e.to_string()))
@@ -128,13 +136,22 @@ impl Stack {
         let rds = [
             ("CENTRAL_SERVICE_TOKEN_STORAGE", token_storage.url()),
             ("USE_CASE_SERVICE_PORT_SERVICE", token_storage.url()),
-            ("RDS_OAUTH_REDIRECT_URI", "http://127.0.0.1/rds/redirect".to_owned()),
+            (
+                "RDS_OAUTH_REDIRECT_URI",
+                "http://127.0.0.1/rds/redirect".to_owned(),
+            ),
         ];
         let mut env: Vec<(&str, String)> = rds.to_vec();
         env.extend([
             ("OWNCLOUD_INSTALLATION_URL", webdav.base_url()),
-            ("OWNCLOUD_OAUTH_CLIENT_ID", "demo-owncloud-client".to_owned()),
-            ("OWNCLOUD_OAUTH_CLIENT_SECRET", "demo-owncloud-client-secret".to_owned()),
+            (
+                "OWNCLOUD_OAUTH_CLIENT_ID",
+                "demo-owncloud-client".to_owned(),
+            ),
+            (
+                "OWNCLOUD_OAUTH_CLIENT_SECRET",
+                "demo-owncloud-client-secret".to_owned(),
+            ),
             ("SERVICENAME", "demo".to_owned()),
             ("EFSS_SYSTEM", "owncloud".to_owned()),
         ]);
@@ -143,7 +160,10 @@ impl Stack {
         env.extend([
             ("ZENODO_ADDRESS", zenodo.url().to_owned()),
             ("ZENODO_OAUTH_CLIENT_ID", "demo-zenodo-client".to_owned()),
-            ("ZENODO_OAUTH_CLIENT_SECRET", "demo-zenodo-client-secret".to_owned()),
+            (
+                "ZENODO_OAUTH_CLIENT_SECRET",
+                "demo-zenodo-client-secret".to_owned(),
+            ),
         ]);
         let zenodo_connector = spawn("zenodo-connector", &bin_dir, log_dir, &env).await?;
         Ok(Self {

@@ -8,7 +8,14 @@ use rds_demo::{Demo, DemoOptions};
 /// under `cargo test --workspace` they are already there and this is a no-op.
 fn build_connectors() {
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "owncloud-connector", "-p", "zenodo-connector"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "owncloud-connector",
+            "-p",
+            "zenodo-connector",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("cargo runs");
@@ -38,10 +45,19 @@ async fn rds_export_flow_end_to_end() {
     assert!(report.all_verified(), "{}", report.render());
     assert_eq!(report.files_total, 5);
     assert!(report.doi.starts_with("10."), "DOI {}", report.doi);
-    assert!(report.project_link.starts_with("https://zenodo.org/record/"), "{}", report.project_link);
+    assert!(
+        report
+            .project_link
+            .starts_with("https://zenodo.org/record/"),
+        "{}",
+        report.project_link
+    );
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["submitted"], true);
-    assert_eq!(published[0]["metadata"]["title"], "Soil moisture campaign 2026");
+    assert_eq!(
+        published[0]["metadata"]["title"],
+        "Soil moisture campaign 2026"
+    );
 
     // Secrets used by the flow never reach the connectors' logs.
     for log in &logs {

@@ -1,0 +1,185 @@
+//! The connector binaries as processes, configured only through the environment and
+//! files: configuration errors, registration outcomes, secrets from files, signals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use test_support::token_storage::TokenStorage;
+
+/// The binary, built once per test run (a no-op under `cargo test --workspace`).
+fn binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<bool> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "owncloud-connector",
+                "-p",
+                "zenodo-connector",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    assert!(built, "building the connectors failed");
+    rds_demo::stack::binary_dir().unwrap().join(name)
+}
+
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+/// Runs a binary that is expected to stop by itself (bounded by a kill after 30 s).
+fn run(name: &str, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(binary(name))
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    child.wait_with_output().unwrap()
+}
+
+fn assert_config_error(out: &Output, key: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("configuration error"))
+        .unwrap_or_else(|| panic!("no configuration error line in: {stderr}"));
+    assert!(line.contains(key), "the line names {key}: {line}");
+}
+
+#[test]
+fn bad_values_stop_the_process_with_exit_2_naming_the_key() {
+    let listen = free_addr();
+    let out = run(
+        "owncloud-connector",
+        &[
+            ("LISTEN_ADDR", &listen),
+            ("OWNCLOUD_INSTALLATION_URL", "not a url"),
+        ],
+    );
+    assert_config_error(&out, "OWNCLOUD_INSTALLATION_URL");
+
+    let out = run("zenodo-connector", &[("LISTEN_ADDR", "nonsense")]);
+    assert_config_error(&out, "LISTEN_ADDR");
+
+    // Registration on, but no client id.
+    let out = run(
+        "zenodo-connector",
+        &[
+            ("LISTEN_ADDR", &listen),
+            ("CENTRAL_SERVICE_TOKEN_STORAGE", "http://127.0.0.1:9"),
+        ],
+    );
+    assert_config_error(&out, "ZENODO_OAUTH_CLIENT_ID");
+
+    let out = run(
+        "zenodo-connector",
+        &[
+            ("LISTEN_ADDR", &listen),
+            ("CENTRAL_SERVICE_TOKEN_STORAGE", "::not a url::"),
+        ],
+    );
+    assert_config_error(&out, "CENTRAL_SERVICE_TOKEN_STORAGE");
+}
+
+#[test]
+fn rejected_registration_exits_2_without_retrying() {
+    let ts = TokenStorage::start_on("127.0.0.1:0".parse().unwrap());
+    ts.reject_registrations(true);
+    let listen = free_addr();
+    let url = ts.url();
+    let out = run(
+        "zenodo-connector",
+        &[
+            ("LISTEN_ADDR", &listen),
+            ("CENTRAL_SERVICE_TOKEN_STORAGE", &url),
+            ("ZENODO_OAUTH_CLIENT_ID", "id"),
+            ("ZENODO_OAUTH_CLIENT_SECRET", "very-secret-client-secret"),
+        ],
+    );
+    assert_config_error(&out, "CENTRAL_SERVICE_TOKEN_STORAGE");
+    assert_eq!(ts.registration_attempts(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("very-secret-client-secret"));
+}
+
+#[tokio::test]
+async fn secret_files_config_file_and_sigterm() {
+    let ts = TokenStorage::start_on("127.0.0.1:0".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("client-secret");
+    std::fs::write(&secret, "from-a-mounted-secret\n").unwrap();
+    let config = dir.path().join("connector.toml");
+    let listen = free_addr();
+    std::fs::write(
+        &config,
+        format!("listen_addr = \"{listen}\"\nowncloud_installation_url = \"https://cloud.example.org\"\nservicename = \"Uni-A\"\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(binary("owncloud-connector"))
+        .env_clear()
+        .env("CONNECTOR_CONFIG", &config)
+        .env("CENTRAL_SERVICE_TOKEN_STORAGE", ts.url())
+        .env("OWNCLOUD_OAUTH_CLIENT_ID", "oc-client")
+        .env("OWNCLOUD_OAUTH_CLIENT_SECRET_FILE", &secret)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("http://{listen}/ready")).await {
+            if r.status() == 200 {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the connector became ready");
+    let services = ts.services();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["servicename"], "port-owncloud-uni-a");
+    assert_eq!(services[0]["client_secret"], "from-a-mounted-secret");
+    assert!(services[0]["authorize_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://cloud.example.org/index.php/apps/oauth2/authorize%3Fredirect_uri="));
+
+    // SIGTERM: drains and exits 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut code = None;
+    for _ in 0..300 {
+        if let Some(s) = child.try_wait().unwrap() {
+            code = s.code();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("from-a-mounted-secret"));
+}
