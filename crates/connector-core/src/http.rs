@@ -145,3 +145,33 @@ impl std::fmt::Display for DisplayNoUrl<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(ca: Option<PathBuf>) -> HttpSettings {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            verify_tls: true,
+            extra_ca_file: ca,
+            user_agent: "test".into(),
+        }
+    }
+
+    #[test]
+    fn ca_file_problems_are_reported() {
+        assert!(Upstream::new("x", &settings(None)).is_ok());
+        let missing = Upstream::new("x", &settings(Some("/nonexistent/ca.pem".into())));
+        assert!(matches!(missing, Err(HttpSetupError::CaFile { .. })));
+        let dir = std::env::temp_dir().join(format!("ca-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let not_pem = dir.join("not.pem");
+        let _ = std::fs::write(&not_pem, "hello");
+        let bad = Upstream::new("x", &settings(Some(not_pem)));
+        assert!(matches!(bad, Err(HttpSetupError::CaPem(_))));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
