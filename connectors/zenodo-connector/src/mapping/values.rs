@@ -1,0 +1,292 @@
+//! Value conversions shared by both directions: dates, licenses, ORCIDs, descriptions.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+pub fn today() -> String {
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Howard Hinnant's days-to-civil algorithm (days since 1970-01-01 → y, m, d).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn num(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// Normalises a schema.org date (`2017`, `2017-05`, `2017-05-03`, `2017-05-03T10:00:00Z`)
+/// to Zenodo's `YYYY-MM-DD`. The date part of a timestamp is kept as written (no time
+/// zone shift). Anything else gives `None`.
+pub fn normalise_date(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let date = raw.split(['T', ' ']).next().unwrap_or(raw);
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next(), parts.next(), parts.next());
+    if parts.next().is_some() {
+        return None;
+    }
+    let y_str = y?;
+    if y_str.len() != 4 {
+        return None;
+    }
+    let y = num(y_str)?;
+    let m = match m {
+        None => 1,
+        Some(m) if m.len() == 2 => num(m)?,
+        Some(_) => return None,
+    };
+    let d = match d {
+        None => 1,
+        Some(d) if d.len() == 2 => num(d)?,
+        Some(_) => return None,
+    };
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// Plain text to Zenodo's HTML description: line breaks become `<br>` (as the original
+/// port did).
+pub fn text_to_html(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "<br>")
+}
+
+/// The inverse of [`text_to_html`] for line breaks; other HTML is left alone.
+pub fn html_to_text(html: &str) -> String {
+    html.replace("<br />", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br>", "\n")
+}
+
+/// An ORCID iD (`0000-0002-1825-0097`) found in an `@id` or identifier, with or without
+/// the `https://orcid.org/` prefix.
+pub fn orcid(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let id = raw
+        .strip_prefix("https://orcid.org/")
+        .or_else(|| raw.strip_prefix("http://orcid.org/"))
+        .or_else(|| raw.strip_prefix("orcid.org/"))
+        .or_else(|| raw.strip_prefix("orcid:"))
+        .unwrap_or(raw)
+        .trim_end_matches('/');
+    let groups: Vec<&str> = id.split('-').collect();
+    let ok = groups.len() == 4
+        && groups.iter().all(|g| g.len() == 4)
+        && groups.iter().enumerate().all(|(i, g)| {
+            g.bytes()
+                .enumerate()
+                .all(|(j, b)| b.is_ascii_digit() || (i == 3 && j == 3 && b == b'X'))
+        });
+    ok.then(|| id.to_owned())
+}
+
+const CC_KINDS: &[&str] = &["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"];
+
+/// A license URL or SPDX id to Zenodo's license id (lower-case SPDX, as zenodo.org's
+/// `/api/licenses` vocabulary uses): `https://creativecommons.org/licenses/by/4.0/` and
+/// `CC-BY-4.0` both give `cc-by-4.0`; CC0 gives `cc0-1.0`. Unknown URLs give `None`.
+pub fn license_id(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let lower = raw.to_ascii_lowercase();
+    let Some((_, rest)) = lower.split_once("://") else {
+        // A bare id: SPDX (`CC-BY-4.0`, `MIT`) or already Zenodo's.
+        let ok = lower
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'+' | b'_'));
+        return ok.then_some(lower);
+    };
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["creativecommons.org", "licenses", kind, ver, ..] if CC_KINDS.contains(kind) => {
+            Some(format!("cc-{kind}-{ver}"))
+        }
+        ["creativecommons.org", "publicdomain", "zero", ver, ..] => Some(format!("cc0-{ver}")),
+        ["spdx.org", "licenses", id] | ["opensource.org", "licenses", id] => {
+            let id = id
+                .trim_end_matches(".html")
+                .trim_end_matches(".json")
+                .trim_end_matches(".php");
+            license_id(id)
+        }
+        _ => None,
+    }
+}
+
+/// The canonical URL of a Zenodo license id, where one is known (Creative Commons).
+pub fn license_url(id: &str) -> Option<String> {
+    let id = id.trim().to_ascii_lowercase();
+    if let Some(ver) = id.strip_prefix("cc0-") {
+        return Some(format!(
+            "https://creativecommons.org/publicdomain/zero/{ver}/"
+        ));
+    }
+    let rest = id.strip_prefix("cc-")?;
+    let (kind, ver) = rest.rsplit_once('-')?;
+    (CC_KINDS.contains(&kind) && ver.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        .then(|| format!("https://creativecommons.org/licenses/{kind}/{ver}/"))
+}
+
+/// `Given Family` parts to Zenodo's `Family, Given`.
+pub fn creator_name(
+    family: Option<&str>,
+    given: Option<&str>,
+    name: Option<&str>,
+) -> Option<String> {
+    fn clean(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+    match (clean(family), clean(given)) {
+        (Some(f), Some(g)) => Some(format!("{f}, {g}")),
+        (Some(f), None) => clean(name)
+            .map(str::to_owned)
+            .or_else(|| Some(f.to_owned())),
+        (None, Some(g)) => clean(name)
+            .map(str::to_owned)
+            .or_else(|| Some(g.to_owned())),
+        (None, None) => clean(name).map(str::to_owned),
+    }
+}
+
+/// Splits Zenodo's `Family, Given` (only when there is exactly one comma).
+pub fn split_creator_name(name: &str) -> Option<(String, String)> {
+    let (family, given) = name.split_once(',')?;
+    if given.contains(',') {
+        return None;
+    }
+    let (family, given) = (family.trim(), given.trim());
+    (!family.is_empty() && !given.is_empty()).then(|| (family.to_owned(), given.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let cases = [
+            ("2017", Some("2017-01-01")),
+            ("2017-05", Some("2017-05-01")),
+            ("2017-05-03", Some("2017-05-03")),
+            ("2017-05-03T23:30:00+02:00", Some("2017-05-03")),
+            ("2017-05-03 10:00", Some("2017-05-03")),
+            ("2024-02-29", Some("2024-02-29")),
+            ("2023-02-29", None),
+            ("2017-13-01", None),
+            ("17-01-01", None),
+            ("2017-1-1", None),
+            ("yesterday", None),
+            ("", None),
+            ("२०१७", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalise_date(input).as_deref(), want, "{input:?}");
+        }
+        assert!(normalise_date(&today()).is_some());
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn licenses() {
+        let cases = [
+            (
+                "https://creativecommons.org/licenses/by/4.0/",
+                Some("cc-by-4.0"),
+            ),
+            (
+                "http://creativecommons.org/licenses/by-sa/3.0",
+                Some("cc-by-sa-3.0"),
+            ),
+            (
+                "https://creativecommons.org/licenses/by-nc-nd/4.0/legalcode",
+                Some("cc-by-nc-nd-4.0"),
+            ),
+            (
+                "https://creativecommons.org/publicdomain/zero/1.0/",
+                Some("cc0-1.0"),
+            ),
+            ("CC-BY-4.0", Some("cc-by-4.0")),
+            ("cc-by-4.0", Some("cc-by-4.0")),
+            ("MIT", Some("mit")),
+            (
+                "https://spdx.org/licenses/Apache-2.0.html",
+                Some("apache-2.0"),
+            ),
+            ("https://opensource.org/licenses/MIT", Some("mit")),
+            ("https://example.org/my-license", None),
+            ("all rights reserved", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(license_id(input).as_deref(), want, "{input:?}");
+        }
+        for id in ["cc-by-4.0", "cc-by-nc-sa-4.0", "cc0-1.0"] {
+            let url = license_url(id).unwrap();
+            assert_eq!(license_id(&url).as_deref(), Some(id));
+        }
+        assert_eq!(license_url("mit"), None);
+    }
+
+    #[test]
+    fn orcids_and_names() {
+        assert_eq!(
+            orcid("https://orcid.org/0000-0002-1825-0097").as_deref(),
+            Some("0000-0002-1825-0097")
+        );
+        assert_eq!(
+            orcid("0000-0002-1694-233X").as_deref(),
+            Some("0000-0002-1694-233X")
+        );
+        assert_eq!(orcid("https://example.org/people/1"), None);
+        assert_eq!(orcid("0000-0002-1825"), None);
+        assert_eq!(
+            creator_name(Some("Doe"), Some("Jane"), Some("x")).as_deref(),
+            Some("Doe, Jane")
+        );
+        assert_eq!(
+            creator_name(None, None, Some(" Jane Doe ")).as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(creator_name(None, None, Some("  ")), None);
+        assert_eq!(
+            split_creator_name("Doe, Jane"),
+            Some(("Doe".into(), "Jane".into()))
+        );
+        assert_eq!(split_creator_name("CERN"), None);
+        assert_eq!(text_to_html("a\nb\r\nc"), "a<br>b<br>c");
+        assert_eq!(html_to_text("a<br>b<br/>c<br />d"), "a\nb\nc\nd");
+    }
+}

@@ -1,0 +1,195 @@
+//! Zenodo's error answers → [`ConnectorError`].
+//!
+//! Zenodo answers `{"status": N, "message": "..."}`; validation errors (400) add
+//! `errors[]` with `field` and either `message` (documented) or `messages` (an array, as
+//! the live site sends): both are accepted. Zenodo's messages carry no secrets and are
+//! passed on (shortened); the token never is, as it is never in a URL we build.
+
+use connector_core::error::FieldError;
+use connector_core::ConnectorError;
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+
+/// The most of an error body read (error bodies are small; a proxy's HTML page may not be).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+const MAX_MESSAGE: usize = 500;
+
+#[derive(Debug, Default, Deserialize)]
+struct ZenodoErrorBody {
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default)]
+    errors: Option<Vec<ZenodoFieldError>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ZenodoFieldError {
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default)]
+    messages: Option<serde_json::Value>,
+}
+
+fn shorten(s: &str) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(MAX_MESSAGE) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// A message value: a string, or strings in an array (or nested objects, as Marshmallow
+/// sometimes nests them), joined.
+fn message_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => shorten(s),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(message_text)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", message_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        serde_json::Value::Null => String::new(),
+        other => shorten(&other.to_string()),
+    }
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of an error answer.
+async fn read_body(resp: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = MAX_ERROR_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
+}
+
+/// Parses an error body (any JSON or none) into its message and field errors.
+pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
+    let parsed: ZenodoErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let message = parsed
+        .message
+        .as_ref()
+        .map(message_text)
+        .filter(|m| !m.is_empty());
+    let errors = parsed
+        .errors
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| FieldError {
+            field: e.field.map(|f| shorten(&f)).unwrap_or_default(),
+            message: e
+                .messages
+                .as_ref()
+                .or(e.message.as_ref())
+                .map(message_text)
+                .unwrap_or_default(),
+        })
+        .collect();
+    (message, errors)
+}
+
+/// The error for a status and body; `what` names the thing asked for, e.g. "deposition 5".
+pub fn from_parts(status: u16, body: &[u8], what: &str) -> ConnectorError {
+    let (message, errors) = parse_error_body(body);
+    let said = message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    match status {
+        400 if !errors.is_empty() => ConnectorError::Validation {
+            detail: format!("Zenodo rejected {what}{said}"),
+            errors,
+        },
+        400 | 409 | 422 => ConnectorError::BadRequest(format!("Zenodo rejected {what}{said}")),
+        401 => ConnectorError::Unauthorized(format!(
+            "Zenodo did not accept the access token for {what}"
+        )),
+        403 => ConnectorError::Forbidden(format!("Zenodo refused access to {what}{said}")),
+        404 => ConnectorError::NotFound(format!("{what} does not exist on Zenodo")),
+        413 => ConnectorError::PayloadTooLarge(format!("Zenodo refused {what}: too large")),
+        429 => {
+            ConnectorError::TooManyRequests(format!("Zenodo rate-limited {what}; try again later"))
+        }
+        s if s >= 500 => {
+            ConnectorError::BadGateway(format!("Zenodo failed with HTTP {s} on {what}"))
+        }
+        s => ConnectorError::from_upstream_status(s, what),
+    }
+}
+
+/// The error for a non-success answer.
+pub async fn from_response(resp: reqwest::Response, what: &str) -> ConnectorError {
+    let status = resp.status().as_u16();
+    let body = read_body(resp).await;
+    from_parts(status, &body, what)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn statuses_and_bodies() {
+        let live = br#"{"status":400,"message":"Validation error.","errors":[{"field":"metadata.title","messages":["Missing data for required field."]},{"field":"files","messages":["a","b"]}]}"#;
+        let docs = br#"{"status":400,"message":"Validation error.","errors":[{"field":"metadata.creators","message":"Required."}]}"#;
+        // (Zenodo's status, its body, our status, the field errors we pass on)
+        type Case<'a> = (u16, &'a [u8], u16, Vec<(&'a str, &'a str)>);
+        let cases: Vec<Case> = vec![
+            (
+                400,
+                live,
+                400,
+                vec![
+                    ("metadata.title", "Missing data for required field."),
+                    ("files", "a; b"),
+                ],
+            ),
+            (400, docs, 400, vec![("metadata.creators", "Required.")]),
+            (400, b"not json", 400, vec![]),
+            (401, b"", 401, vec![]),
+            (403, b"{}", 403, vec![]),
+            (
+                404,
+                br#"{"status":404,"message":"PID does not exist."}"#,
+                404,
+                vec![],
+            ),
+            (413, b"", 413, vec![]),
+            (429, b"", 429, vec![]),
+            (500, b"<html>", 502, vec![]),
+            (503, b"", 502, vec![]),
+        ];
+        for (status, body, want, fields) in cases {
+            let err = from_parts(status, body, "deposition 1");
+            assert_eq!(err.status().as_u16(), want, "{status}");
+            let got: Vec<(String, String)> = match &err {
+                ConnectorError::Validation { errors, .. } => errors
+                    .iter()
+                    .map(|e| (e.field.clone(), e.message.clone()))
+                    .collect(),
+                _ => vec![],
+            };
+            let want: Vec<(String, String)> = fields
+                .iter()
+                .map(|(f, m)| ((*f).into(), (*m).into()))
+                .collect();
+            assert_eq!(got, want, "{status}");
+        }
+        assert!(from_parts(400, live, "x")
+            .to_string()
+            .contains("Validation error."));
+    }
+}

@@ -1,0 +1,236 @@
+//! The Zenodo backend: RDS's metadata interface on Zenodo's deposit API.
+//!
+//! - [`core`]: the REST client; [`retry`]: bounded retries; [`error`]: error mapping;
+//!   [`upload`]: spool-or-stream for bucket uploads and flat file names.
+//! - Project ids are Zenodo deposition ids (numbers; anything else is a 400).
+//! - File ids may be Zenodo's file ids, or a file's index in the list (the RDS exporter
+//!   uses indexes), or a file name.
+
+pub mod core;
+pub mod error;
+pub mod retry;
+pub mod upload;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use connector_core::interface::{Metadata, Project, Publication, Upload};
+use connector_core::{ConnectorError, Credentials, Result};
+use serde_json::{Map, Value};
+use url::Url;
+
+use self::core::ZenodoApi;
+use crate::mapping;
+
+pub struct ZenodoBackend {
+    api: ZenodoApi,
+    base: Url,
+    /// Where uploads of unknown size are spooled (`None`: the system temp dir, `TMPDIR`).
+    spool_dir: Option<PathBuf>,
+}
+
+fn project_id(raw: &str) -> Result<u64> {
+    raw.trim().parse::<u64>().map_err(|_| {
+        ConnectorError::BadRequest(format!(
+            "the project id {raw:?} is not a Zenodo deposition id (a number)"
+        ))
+    })
+}
+
+fn metadata_of(dep: &Value) -> Map<String, Value> {
+    dep.get("metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn id_of(dep: &Value) -> Option<String> {
+    match dep.get("id").or_else(|| dep.get("record_id")) {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+impl ZenodoBackend {
+    pub fn new(api: ZenodoApi, base: Url, spool_dir: Option<PathBuf>) -> Self {
+        Self {
+            api,
+            base,
+            spool_dir,
+        }
+    }
+
+    /// The bucket link of a deposition, only if it points at the configured Zenodo (the
+    /// token is never sent to another host).
+    fn bucket_of(&self, dep: &Value) -> Result<String> {
+        let bucket = dep
+            .get("links")
+            .and_then(|l| l.get("bucket"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ConnectorError::BadGateway("Zenodo's deposition has no bucket link".into())
+            })?;
+        let url = Url::parse(bucket)
+            .map_err(|_| ConnectorError::BadGateway("Zenodo's bucket link is not a URL".into()))?;
+        if url.origin() != self.base.origin() {
+            return Err(ConnectorError::BadGateway(
+                "Zenodo's bucket link points at another host; refusing to send the token there"
+                    .into(),
+            ));
+        }
+        Ok(bucket.to_owned())
+    }
+
+    /// Finds a file by Zenodo id, by index in the list, or by name.
+    async fn find_file(&self, creds: &Credentials, id: u64, file_id: &str) -> Result<Value> {
+        let files = self.api.list_files(creds, id).await?;
+        let by_id = files
+            .iter()
+            .find(|f| f.get("id").and_then(Value::as_str) == Some(file_id));
+        let by_index = || file_id.parse::<usize>().ok().and_then(|i| files.get(i));
+        let by_name = || {
+            files
+                .iter()
+                .find(|f| f.get("filename").and_then(Value::as_str) == Some(file_id))
+        };
+        by_id
+            .or_else(by_index)
+            .or_else(by_name)
+            .cloned()
+            .ok_or_else(|| {
+                ConnectorError::NotFound(format!(
+                    "file {file_id:?} does not exist in deposition {id}"
+                ))
+            })
+    }
+}
+
+#[async_trait]
+impl Metadata for ZenodoBackend {
+    async fn list_projects(&self, creds: &Credentials) -> Result<Vec<Project>> {
+        let drafts = self.api.list_drafts(creds).await?;
+        Ok(drafts
+            .iter()
+            .filter_map(|d| {
+                Some(Project {
+                    project_id: id_of(d)?,
+                    metadata: mapping::to_ro_crate(&metadata_of(d)),
+                })
+            })
+            .collect())
+    }
+
+    async fn create_project(
+        &self,
+        creds: &Credentials,
+        metadata: Option<Value>,
+    ) -> Result<Project> {
+        let mapped = metadata
+            .as_ref()
+            .map(mapping::to_zenodo)
+            .unwrap_or_default();
+        let md = mapping::with_defaults(mapped, creds.username(), &mapping::today());
+        let dep = self.api.create(creds, md).await?;
+        let project_id = id_of(&dep).ok_or_else(|| {
+            ConnectorError::BadGateway("Zenodo's new deposition has no id".into())
+        })?;
+        Ok(Project {
+            project_id,
+            metadata: mapping::to_ro_crate(&metadata_of(&dep)),
+        })
+    }
+
+    async fn get_project(&self, creds: &Credentials, project: &str) -> Result<Value> {
+        let dep = self.api.get(creds, project_id(project)?).await?;
+        Ok(mapping::to_ro_crate(&metadata_of(&dep)))
+    }
+
+    /// Read, merge, write: Zenodo's update replaces the whole metadata object.
+    async fn update_project(
+        &self,
+        creds: &Credentials,
+        project: &str,
+        metadata: Value,
+    ) -> Result<Value> {
+        let id = project_id(project)?;
+        let current = self.api.get(creds, id).await?;
+        let merged = mapping::merge(metadata_of(&current), mapping::to_zenodo(&metadata));
+        let dep = self.api.put_metadata(creds, id, merged).await?;
+        Ok(mapping::to_ro_crate(&metadata_of(&dep)))
+    }
+
+    async fn delete_project(&self, creds: &Credentials, project: &str) -> Result<()> {
+        self.api.delete(creds, project_id(project)?).await
+    }
+
+    async fn publish_project(&self, creds: &Credentials, project: &str) -> Result<Publication> {
+        let dep = self.api.publish(creds, project_id(project)?).await?;
+        let doi = dep
+            .get("doi")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+            .or_else(|| {
+                dep.get("metadata")
+                    .and_then(|m| m.get("doi"))
+                    .and_then(Value::as_str)
+            })
+            .ok_or_else(|| {
+                ConnectorError::BadGateway("Zenodo published the deposition but sent no DOI".into())
+            })?;
+        Ok(Publication {
+            doi: doi.to_owned(),
+        })
+    }
+
+    async fn list_files(&self, creds: &Credentials, project: &str) -> Result<Vec<Value>> {
+        self.api.list_files(creds, project_id(project)?).await
+    }
+
+    async fn upload_file(&self, creds: &Credentials, project: &str, upload: Upload) -> Result<()> {
+        let id = project_id(project)?;
+        let name = upload
+            .filename
+            .as_deref()
+            .and_then(upload::flat_name)
+            .ok_or_else(|| ConnectorError::BadRequest("the file name is empty".into()))?;
+        // Find the bucket before taking the bytes, so a wrong id fails fast.
+        let dep = self.api.get(creds, id).await?;
+        let bucket = self.bucket_of(&dep)?;
+        let prepared = upload::prepare(upload, self.spool_dir.as_deref()).await?;
+        let (bytes, spooled) = (prepared.body.length(), prepared.spool.is_some());
+        let result = self
+            .api
+            .put_bucket_object(creds, &bucket, &name, prepared.body)
+            .await;
+        // The spool file (if any) is removed here, whatever the outcome.
+        drop(prepared.spool);
+        result?;
+        tracing::info!(project = id, file = %name, bytes, spooled, "file uploaded to Zenodo");
+        Ok(())
+    }
+
+    async fn delete_files(&self, creds: &Credentials, project: &str) -> Result<()> {
+        let id = project_id(project)?;
+        for f in self.api.list_files(creds, id).await? {
+            if let Some(file_id) = f.get("id").and_then(Value::as_str) {
+                self.api.delete_file(creds, id, file_id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_file(&self, creds: &Credentials, project: &str, file_id: &str) -> Result<Value> {
+        self.find_file(creds, project_id(project)?, file_id).await
+    }
+
+    async fn delete_file(&self, creds: &Credentials, project: &str, file_id: &str) -> Result<()> {
+        let id = project_id(project)?;
+        let file = self.find_file(creds, id, file_id).await?;
+        let zenodo_id = file
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ConnectorError::BadGateway("Zenodo's file has no id".into()))?;
+        self.api.delete_file(creds, id, zenodo_id).await
+    }
+}

@@ -1,0 +1,184 @@
+//! Bounded retries of Zenodo calls (with `backon`).
+//!
+//! - 429: Zenodo refused the call before doing anything, so every call whose body can be
+//!   rebuilt is retried, after `Retry-After` (or `X-RateLimit-Reset`) when given.
+//! - 502/503/504 and connection failures: retried with exponential backoff, but only for
+//!   idempotent calls (GET, metadata PUT, DELETE), as a POST may have taken effect.
+//! - Never more than `max_tries` attempts, never a wait longer than `max_wait`: a
+//!   `Retry-After` beyond it fails at once with 429, so a caller never hangs.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use backon::{ExponentialBuilder, Retryable as _};
+use connector_core::http::Upstream;
+use connector_core::ConnectorError;
+use reqwest::{RequestBuilder, Response};
+
+use super::error;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_tries: usize,
+    /// The first backoff after a 5xx; doubled each time.
+    pub base_delay: Duration,
+    /// The longest single wait, also for `Retry-After`.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_tries: 3,
+            base_delay: Duration::from_millis(500),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Whether a call may be repeated after a transient failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, PUT of metadata, DELETE: retried on 429, 5xx and connection failures.
+    Idempotent,
+    /// POST (create, publish): retried on 429 only.
+    Once,
+    /// A streamed body that cannot be sent again: one attempt.
+    Single,
+}
+
+/// How long an attempt may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// A small call: the response deadline applies.
+    Response,
+    /// A transfer: only the connect and idle timeouts (a large upload is never cut).
+    Transfer,
+}
+
+/// A failed attempt.
+struct Failure {
+    error: ConnectorError,
+    retry: bool,
+    /// The server's own wait, from `Retry-After` / `X-RateLimit-Reset`.
+    wait: Option<Duration>,
+}
+
+/// The wait Zenodo asks for on a 429: `Retry-After` (seconds), else `X-RateLimit-Reset`
+/// (epoch seconds).
+pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    let reset = get("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+}
+
+/// Sends the request built by `make` (once per attempt), retrying per `policy`. Answers
+/// with a success status come back; others become errors (Zenodo's body parsed).
+pub async fn send(
+    http: &Upstream,
+    policy: RetryPolicy,
+    idempotency: Idempotency,
+    what: &str,
+    make: impl Fn() -> RequestBuilder,
+) -> Result<Response, ConnectorError> {
+    send_with(http, policy, idempotency, Deadline::Response, what, || {
+        Ok(make())
+    })
+    .await
+}
+
+/// [`send`] for requests whose building can fail (a spooled body reopened per attempt)
+/// and for transfers.
+pub async fn send_with(
+    http: &Upstream,
+    policy: RetryPolicy,
+    idempotency: Idempotency,
+    deadline: Deadline,
+    what: &str,
+    make: impl Fn() -> Result<RequestBuilder, ConnectorError>,
+) -> Result<Response, ConnectorError> {
+    let attempt = || async {
+        let req = make().map_err(|error| Failure {
+            error,
+            retry: false,
+            wait: None,
+        })?;
+        let sent = match deadline {
+            Deadline::Response => http.send(req).await,
+            Deadline::Transfer => http.send_transfer(req).await,
+        };
+        let resp = sent.map_err(|e| {
+            let retry = idempotency == Idempotency::Idempotent
+                && (e.is_connect() || e.is_request() && !e.is_timeout());
+            Failure {
+                error: e.into(),
+                retry,
+                wait: None,
+            }
+        })?;
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let wait = (status == 429)
+            .then(|| server_wait(resp.headers()))
+            .flatten();
+        let retry = match idempotency {
+            Idempotency::Idempotent => matches!(status, 429 | 502..=504),
+            Idempotency::Once => status == 429,
+            Idempotency::Single => false,
+        };
+        Err(Failure {
+            error: error::from_response(resp, what).await,
+            retry,
+            wait,
+        })
+    };
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(policy.base_delay)
+        .with_max_delay(policy.max_wait)
+        .with_max_times(policy.max_tries.saturating_sub(1));
+    let max_wait = policy.max_wait;
+    attempt
+        .retry(backoff)
+        .when(|f: &Failure| f.retry)
+        .adjust(move |f: &Failure, planned| match f.wait {
+            Some(w) if w > max_wait => None,
+            Some(w) => planned.map(|_| w),
+            None => planned,
+        })
+        .notify(|f: &Failure, wait| {
+            tracing::info!(
+                status = f.error.status().as_u16(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying a Zenodo call"
+            );
+        })
+        .await
+        .map_err(|f| f.error)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn waits_from_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(server_wait(&h), None);
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(
+            server_wait(&h),
+            Some(Duration::from_secs(1)),
+            "a reset in the past waits 1 s"
+        );
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(server_wait(&h), Some(Duration::from_secs(7)));
+    }
+}

@@ -1,0 +1,290 @@
+//! Files and publishing through the connector, against the Zenodo emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use common::{bytes, sample_crate, sha256, start, user_id};
+
+#[tokio::test]
+async fn exporter_uploads_are_byte_identical_then_listed_deleted_and_published() {
+    let env = start().await;
+    let id = env.create(sample_crate()).await;
+    let small = bytes(1024, 1);
+    let large = bytes(50 * 1024 * 1024, 2);
+
+    let (status, body) = env.upload(id, "small.txt", small.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"success": true}));
+    let (status, body) = env
+        .upload(id, "data/sub/large file #1.bin", large.clone())
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let stored = env.zenodo.files(id);
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].key, "small.txt");
+    assert_eq!(stored[0].sha256, sha256(&small));
+    assert_eq!(
+        stored[1].key, "data_sub_large file #1.bin",
+        "folders are flattened"
+    );
+    assert_eq!(stored[1].size, large.len() as u64);
+    assert_eq!(stored[1].sha256, sha256(&large));
+    // Both went through the bucket with a Content-Length, never chunked.
+    let puts: Vec<_> = env
+        .zenodo
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.starts_with("/api/files/"))
+        .collect();
+    assert_eq!(puts.len(), 2);
+    assert!(puts
+        .iter()
+        .all(|r| !r.chunked && r.content_length.is_some() && r.status == 201));
+    assert_eq!(puts[1].content_length, Some(large.len() as u64));
+
+    // List, get by index and by Zenodo id.
+    let files_path = format!("/metadata/project/{id}/files");
+    let (status, list) = env
+        .call(Method::GET, &files_path, json!({"userId": user_id()}))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["filename"], "small.txt");
+    let (status, f) = env
+        .call(
+            Method::GET,
+            &format!("{files_path}/1"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(f["filename"], "data_sub_large file #1.bin");
+    let zid = list[0]["id"].as_str().unwrap();
+    let (status, f) = env
+        .call(
+            Method::GET,
+            &format!("{files_path}/{zid}"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(f["filename"], "small.txt");
+    let (status, _) = env
+        .call(
+            Method::GET,
+            &format!("{files_path}/7"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Delete the large one by index (as the exporter does).
+    let (status, _) = env
+        .call(
+            Method::DELETE,
+            &format!("{files_path}/1"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let left: Vec<String> = env.zenodo.files(id).into_iter().map(|f| f.key).collect();
+    assert_eq!(left, vec!["small.txt".to_owned()]);
+
+    // Publish: 200 {"DOI": ...}.
+    let (status, answer) = env
+        .call(
+            Method::PUT,
+            &format!("/metadata/project/{id}"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let doi = answer["DOI"].as_str().unwrap();
+    let dep = env.zenodo.deposition(id).unwrap();
+    assert_eq!(dep["doi"], doi);
+    assert_eq!(dep["state"], "done");
+    // A published record is no project any more.
+    let (_, list) = env
+        .call(
+            Method::GET,
+            "/metadata/project",
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(list, json!([]));
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn known_size_streams_straight_through() {
+    let env = start().await;
+    let id = env.create(Value::Null).await;
+    let content = bytes(300_000, 3);
+    let form = reqwest::multipart::Form::new()
+        .text("userId", user_id())
+        .text("filename", "sized.bin")
+        .text("size", content.len().to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(content.clone()).file_name("sized.bin"),
+        );
+    let resp = env
+        .http
+        .post(env.url(&format!("/metadata/project/{id}/files")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(env.zenodo.files(id)[0].sha256, sha256(&content));
+
+    // A declared size that is wrong fails (Zenodo sees a short body), and nothing is stored.
+    let form = reqwest::multipart::Form::new()
+        .text("userId", user_id())
+        .text("filename", "liar.bin")
+        .text("size", "999999")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![1u8; 10]).file_name("liar.bin"),
+        );
+    let resp = env
+        .http
+        .post(env.url(&format!("/metadata/project/{id}/files")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().as_u16() >= 400, "{}", resp.status());
+    assert_eq!(env.zenodo.files(id).len(), 1);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn delete_all_files() {
+    let env = start().await;
+    let id = env.create(Value::Null).await;
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        let (status, _) = env.upload(id, name, name.as_bytes().to_vec()).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(env.zenodo.files(id).len(), 3);
+    let (status, body) = env
+        .call(
+            Method::DELETE,
+            &format!("/metadata/project/{id}/files"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(env.zenodo.files(id).is_empty());
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn publish_without_files_is_400_with_zenodos_message() {
+    let env = start().await;
+    let id = env.create(sample_crate()).await;
+    let (status, problem) = env
+        .call(
+            Method::PUT,
+            &format!("/metadata/project/{id}"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    let errors = problem["errors"].as_array().unwrap();
+    let files = errors.iter().find(|e| e["field"] == "files").unwrap();
+    assert!(
+        files["message"]
+            .as_str()
+            .unwrap()
+            .contains("Missing uploaded files"),
+        "{problem}"
+    );
+    assert_eq!(env.zenodo.deposition(id).unwrap()["submitted"], false);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn upload_to_unknown_project_is_404_and_to_bad_id_400() {
+    let env = start().await;
+    let (status, _) = env.upload(424242, "x.txt", b"x".to_vec()).await;
+    assert_eq!(status, 404);
+    let form = reqwest::multipart::Form::new()
+        .text("userId", user_id())
+        .text("filename", "x.txt")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
+        );
+    let resp = env
+        .http
+        .post(env.url("/metadata/project/abc/files"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
+    let spool = tempfile::tempdir().unwrap();
+    let env = common::start_with_options(
+        common::local(),
+        zenodo_connector::Options {
+            retry: common::test_policy(),
+            spool_dir: Some(spool.path().to_path_buf()),
+        },
+    )
+    .await;
+    let id = env.create(Value::Null).await;
+    let content = bytes(2 * 1024 * 1024, 5);
+    let (status, body) = env.upload(id, "spooled.bin", content.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(env.zenodo.files(id)[0].sha256, sha256(&content));
+    assert_eq!(
+        std::fs::read_dir(spool.path()).unwrap().count(),
+        0,
+        "spool file removed"
+    );
+    env.stop().await;
+
+    // Proof that the unknown size went through the spool: without a spool dir it fails,
+    // while a known size streams through and succeeds.
+    let gone = spool.path().join("missing");
+    let env = common::start_with_options(
+        common::local(),
+        zenodo_connector::Options {
+            retry: common::test_policy(),
+            spool_dir: Some(gone),
+        },
+    )
+    .await;
+    let id = env.create(Value::Null).await;
+    let (status, _) = env.upload(id, "a.bin", b"abc".to_vec()).await;
+    assert_eq!(status, 500);
+    let form = reqwest::multipart::Form::new()
+        .text("userId", user_id())
+        .text("filename", "b.bin")
+        .text("size", "3")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"abc".to_vec()).file_name("b.bin"),
+        );
+    let resp = env
+        .http
+        .post(env.url(&format!("/metadata/project/{id}/files")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    env.stop().await;
+}

@@ -1,0 +1,390 @@
+//! An in-process emulator of Zenodo's REST deposit API, faithful to what zenodo.org
+//! serves today (where the documentation and the live site differ, it does what the live
+//! site does; see `shared/reference/provider-notes.md`).
+//!
+//! What follows which source:
+//! - Routes, status codes and JSON shapes of depositions and deposition files:
+//!   developers.zenodo.org ("Depositions", "Deposition files", "Actions"), checked against
+//!   zenodo-rdm's `site/zenodo_rdm/legacy/` (the code behind the legacy API today).
+//!   Create 201, get/update 200, publish 202, delete **204** (live; docs 201), a published
+//!   record cannot be deleted: **404** (live; docs 403). Update (`PUT`) replaces the whole
+//!   metadata object. The list takes `page`, `size` (≤ 100; more is refused here) and
+//!   `status=draft|published`, newest first.
+//! - Bucket uploads `PUT {links.bucket}/{key}`: developers.zenodo.org "Quickstart /
+//!   upload"; 201 with `checksum: "md5:<hex>"`; same key overwrites; at most 100 files;
+//!   a body without `Content-Length` (chunked) is refused with 400 "File is smaller than
+//!   expected." (zenodo/zenodo#1986). No folders: a key with `/` is refused.
+//! - The legacy multipart upload `POST .../files` (`name`, `file`): 201, 413 above
+//!   100 MB (configurable for tests with [`ZenodoEmulator::set_legacy_upload_limit`]).
+//! - Publish validation: the required fields of "Deposit metadata" (upload_type,
+//!   publication_date, title, creators, description; publication_type / image_type where
+//!   needed) and at least one file; errors in the live shape
+//!   `{"status": 400, "message": ..., "errors": [{"field", "messages": [...]}]}`.
+//! - Authentication: `Authorization: Bearer` or `?access_token=`; no token → **403**
+//!   (live; docs 401), an unknown token → 401; another user's deposition → 403.
+//! - Rate limiting: 429 with `X-RateLimit-Limit/-Remaining/-Reset` and `Retry-After`,
+//!   as zenodo.org sends them ([`ZenodoEmulator::rate_limit_next`]).
+//! - Faults for tests: the next calls answer a 5xx ([`ZenodoEmulator::fail_next`]), or the
+//!   whole site is in maintenance, 503 ([`ZenodoEmulator::set_down`]).
+//!
+//! Every request is logged ([`ZenodoEmulator::requests`]) without query values or header
+//! values other than the User-Agent, so a token never lands in the log.
+
+mod handlers;
+mod state;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::{ServerHandle, Service as _};
+use actix_web::{web, App, HttpServer};
+use futures_util::future::{ready, Either};
+use futures_util::FutureExt as _;
+use serde_json::{Map, Value};
+
+use state::{now_secs, Fault, State};
+pub use state::{LoggedRequest, StoredFile};
+
+use handlers::{lock, Shared};
+
+/// The default limit of the legacy multipart upload (Zenodo: 100 MB).
+pub const LEGACY_UPLOAD_LIMIT: u64 = 100 * 1024 * 1024;
+
+/// A running emulator. Dropping it leaves the server running until the runtime ends; call
+/// [`ZenodoEmulator::stop`] to stop it (stored files are removed with the emulator).
+pub struct ZenodoEmulator {
+    url: String,
+    addr: SocketAddr,
+    state: Shared,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _files: tempfile::TempDir,
+}
+
+impl ZenodoEmulator {
+    /// Starts on `127.0.0.1` at a free port.
+    pub async fn start() -> std::io::Result<Self> {
+        let files = tempfile::Builder::new()
+            .prefix("zenodo-emulator-")
+            .tempdir()?;
+        let state: Shared = Arc::new(Mutex::new(State {
+            next_id: 1000,
+            files_dir: files.path().to_path_buf(),
+            legacy_upload_limit: LEGACY_UPLOAD_LIMIT,
+            ..State::default()
+        }));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let data = web::Data::new(state.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Its own thread and actix system: usable from any test runtime and from sync code.
+        let thread = std::thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                let server = HttpServer::new(move || app(data.clone()))
+                    .workers(2)
+                    .disable_signals()
+                    .shutdown_timeout(1)
+                    .listen(listener);
+                match server {
+                    Ok(server) => {
+                        let server = server.run();
+                        let _ = tx.send(Ok(server.handle()));
+                        let _ = server.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let handle = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the Zenodo emulator thread ended early"))??;
+        let url = format!("http://{addr}");
+        lock(&state).base_url = url.clone();
+        Ok(Self {
+            url,
+            addr,
+            state,
+            handle,
+            thread: Some(thread),
+            _files: files,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234` (what `ZENODO_ADDRESS` is set to).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Accepts `token` as an access token of `owner`.
+    pub fn add_token(&self, token: &str, owner: &str) {
+        lock(&self.state)
+            .tokens
+            .insert(token.to_owned(), owner.to_owned());
+    }
+
+    /// Every deposition, as `GET /api/deposit/depositions/{id}` renders it, oldest first.
+    pub fn depositions(&self) -> Vec<Value> {
+        let st = lock(&self.state);
+        st.depositions
+            .values()
+            .map(|d| st.deposition_json(d))
+            .collect()
+    }
+
+    /// One deposition as the API renders it.
+    pub fn deposition(&self, id: u64) -> Option<Value> {
+        let st = lock(&self.state);
+        st.depositions.get(&id).map(|d| st.deposition_json(d))
+    }
+
+    /// The metadata exactly as the user set it (without the server's `prereserve_doi`).
+    pub fn metadata(&self, id: u64) -> Option<Map<String, Value>> {
+        lock(&self.state)
+            .depositions
+            .get(&id)
+            .map(|d| d.metadata.clone())
+    }
+
+    /// The files of a deposition, in upload order.
+    pub fn files(&self, id: u64) -> Vec<StoredFile> {
+        lock(&self.state)
+            .depositions
+            .get(&id)
+            .map(|d| d.files.clone())
+            .unwrap_or_default()
+    }
+
+    /// Where a stored file's bytes are on disk.
+    pub fn file_path(&self, id: u64, key: &str) -> Option<PathBuf> {
+        self.files(id)
+            .into_iter()
+            .find(|f| f.key == key)
+            .map(|f| f.path)
+    }
+
+    /// The next `n` calls answer 429 with `Retry-After: retry_after_secs`.
+    pub fn rate_limit_next(&self, n: usize, retry_after_secs: u64) {
+        let mut st = lock(&self.state);
+        for _ in 0..n {
+            st.faults
+                .push_back((None, Fault::RateLimited { retry_after_secs }));
+        }
+    }
+
+    /// The next `n` calls answer `status` (e.g. 500, 502, 503, 504).
+    pub fn fail_next(&self, n: usize, status: u16) {
+        let mut st = lock(&self.state);
+        for _ in 0..n {
+            st.faults.push_back((None, Fault::Status(status)));
+        }
+    }
+
+    /// While down, every call answers 503 (Zenodo's maintenance page).
+    pub fn set_down(&self, down: bool) {
+        lock(&self.state).down = down;
+    }
+
+    /// The next `n` calls with this method and a path starting with `path_prefix` (e.g.
+    /// `PUT`, `/api/files/`) answer 429 with `Retry-After: retry_after_secs`; other calls
+    /// pass.
+    pub fn rate_limit_next_on(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        n: usize,
+        retry_after_secs: u64,
+    ) {
+        let mut st = lock(&self.state);
+        for _ in 0..n {
+            st.faults.push_back((
+                Some((method.to_ascii_uppercase(), path_prefix.to_owned())),
+                Fault::RateLimited { retry_after_secs },
+            ));
+        }
+    }
+
+    /// The next `n` calls matching method and path prefix answer `status`.
+    pub fn fail_next_on(&self, method: &str, path_prefix: &str, n: usize, status: u16) {
+        let mut st = lock(&self.state);
+        for _ in 0..n {
+            st.faults.push_back((
+                Some((method.to_ascii_uppercase(), path_prefix.to_owned())),
+                Fault::Status(status),
+            ));
+        }
+    }
+
+    /// Clears pending faults.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults = VecDeque::new();
+    }
+
+    /// The size above which the legacy multipart upload answers 413.
+    pub fn set_legacy_upload_limit(&self, bytes: u64) {
+        lock(&self.state).legacy_upload_limit = bytes;
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.state).log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.state).log.clear();
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        self.handle.stop(false).await;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ZenodoEmulator {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            // Stop without awaiting: the server thread ends on its own.
+            drop(self.handle.stop(false));
+        }
+    }
+}
+
+/// The emulated site: the request log and faults around every route.
+fn app(
+    data: web::Data<Shared>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let st = data.get_ref().clone();
+    App::new()
+        .app_data(data)
+        .wrap_fn(move |req, srv| {
+            let (index, fault) = intercept(&st, &req);
+            match fault {
+                Some(resp) => {
+                    set_status(&st, index, resp.status().as_u16());
+                    Either::Left(ready(Ok(req.into_response(resp).map_into_right_body())))
+                }
+                None => {
+                    let st = st.clone();
+                    Either::Right(srv.call(req).map(move |res| {
+                        let res = res?;
+                        set_status(&st, index, res.status().as_u16());
+                        Ok(res.map_into_left_body())
+                    }))
+                }
+            }
+        })
+        .service(
+            web::scope("/api/deposit/depositions")
+                .route("", web::get().to(handlers::list))
+                .route("", web::post().to(handlers::create))
+                .route("/{id}", web::get().to(handlers::get))
+                .route("/{id}", web::put().to(handlers::update))
+                .route("/{id}", web::delete().to(handlers::delete))
+                .route("/{id}/actions/publish", web::post().to(handlers::publish))
+                .route("/{id}/files", web::get().to(handlers::list_files))
+                .route("/{id}/files", web::post().to(handlers::legacy_upload))
+                .route("/{id}/files/{file_id}", web::get().to(handlers::get_file))
+                .route(
+                    "/{id}/files/{file_id}",
+                    web::delete().to(handlers::delete_file),
+                ),
+        )
+        .route(
+            "/api/files/{bucket}/{key:.*}",
+            web::put().to(handlers::bucket_put),
+        )
+        .route(
+            "/api/files/{bucket}/{key:.*}",
+            web::get().to(handlers::bucket_get),
+        )
+        .default_service(web::to(handlers::not_found))
+}
+
+/// Logs the request and decides whether a canned fault answers it instead.
+fn intercept(
+    st: &Shared,
+    req: &actix_web::dev::ServiceRequest,
+) -> (usize, Option<actix_web::HttpResponse>) {
+    let headers = req.headers();
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let entry = LoggedRequest {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+        query_access_token: req
+            .query_string()
+            .split('&')
+            .any(|p| p.starts_with("access_token=")),
+        authorization: headers.contains_key("authorization"),
+        content_length: header("content-length").and_then(|v| v.parse().ok()),
+        chunked: header("transfer-encoding").is_some_and(|v| v.contains("chunked")),
+        user_agent: header("user-agent").map(str::to_owned),
+        status: 0,
+    };
+    let mut g = lock(st);
+    g.log.push(entry);
+    let index = g.log.len() - 1;
+    if g.down {
+        return (
+            index,
+            Some(handlers::error(503, "Zenodo is down for maintenance.")),
+        );
+    }
+    let method = req.method().as_str();
+    let path = req.path();
+    let hit = g.faults.iter().position(|(filter, _)| match filter {
+        None => true,
+        Some((m, prefix)) => m == method && path.starts_with(prefix.as_str()),
+    });
+    let fault = hit.and_then(|i| g.faults.remove(i)).map(|(_, f)| f);
+    let resp = fault.map(|fault| match fault {
+        Fault::RateLimited { retry_after_secs } => {
+            let mut resp = handlers::error(429, "Too many requests. Please slow down.");
+            let h = resp.headers_mut();
+            let pairs = [
+                ("x-ratelimit-limit", "100".to_owned()),
+                ("x-ratelimit-remaining", "0".to_owned()),
+                (
+                    "x-ratelimit-reset",
+                    (now_secs() + retry_after_secs).to_string(),
+                ),
+                ("retry-after", retry_after_secs.to_string()),
+            ];
+            for (k, v) in pairs {
+                if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&v) {
+                    h.insert(actix_web::http::header::HeaderName::from_static(k), v);
+                }
+            }
+            resp
+        }
+        Fault::Status(s) => handlers::error(s, "Internal server error."),
+    });
+    (index, resp)
+}
+
+fn set_status(st: &Shared, index: usize, status: u16) {
+    if let Some(e) = lock(st).log.get_mut(index) {
+        e.status = status;
+    }
+}
+
+#[cfg(test)]
+mod tests;

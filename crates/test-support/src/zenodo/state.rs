@@ -1,0 +1,393 @@
+//! The emulator's model: depositions, their files, tokens, faults and the request log.
+//!
+//! JSON shapes follow the deposition and file representations of Zenodo's legacy REST API
+//! (developers.zenodo.org, "Depositions" and "Deposition files"), as served today by
+//! zenodo-rdm's `site/zenodo_rdm/legacy/` serializers.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+/// A file held by a deposition, stored on disk.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// Zenodo's file id (a UUID string).
+    pub id: String,
+    /// The file name (Zenodo calls it `key` in a bucket, `filename` in a deposition).
+    pub key: String,
+    pub size: u64,
+    /// Lower-case hex MD5, as Zenodo reports it.
+    pub md5: String,
+    /// Lower-case hex SHA-256, for tests to compare content without reading it back.
+    pub sha256: String,
+    pub mimetype: String,
+    /// Where the bytes are.
+    pub path: PathBuf,
+}
+
+/// One deposition as the emulator keeps it.
+#[derive(Debug, Clone)]
+pub struct Deposition {
+    pub id: u64,
+    pub conceptrecid: u64,
+    pub owner: String,
+    pub owner_num: u64,
+    pub created: String,
+    pub modified: String,
+    /// The user's metadata; `prereserve_doi` is added when rendered.
+    pub metadata: Map<String, Value>,
+    /// `unsubmitted` or `done`.
+    pub state: &'static str,
+    pub submitted: bool,
+    pub doi: Option<String>,
+    pub bucket: String,
+    pub files: Vec<StoredFile>,
+}
+
+/// One request as seen by the emulator. Query values are never kept (they may hold a
+/// token); only whether an `access_token` was present.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query_access_token: bool,
+    pub authorization: bool,
+    pub content_length: Option<u64>,
+    pub chunked: bool,
+    pub user_agent: Option<String>,
+    /// The answer's status; 0 while the request is still being served.
+    pub status: u16,
+}
+
+/// A canned failure for the next calls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fault {
+    /// 429 with `Retry-After: secs` and `X-RateLimit-*`.
+    RateLimited { retry_after_secs: u64 },
+    /// Any status, with Zenodo's JSON error body.
+    Status(u16),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub next_id: u64,
+    pub next_file: u64,
+    pub tokens: HashMap<String, String>,
+    pub owners: HashMap<String, u64>,
+    pub depositions: BTreeMap<u64, Deposition>,
+    /// Pending faults, each for any call or only for calls matching (method, path prefix).
+    pub faults: VecDeque<(Option<(String, String)>, Fault)>,
+    pub down: bool,
+    pub log: Vec<LoggedRequest>,
+    pub base_url: String,
+    pub files_dir: PathBuf,
+    pub legacy_upload_limit: u64,
+}
+
+/// The documented upload types (developers.zenodo.org, "Deposit metadata").
+pub const UPLOAD_TYPES: &[&str] = &[
+    "publication",
+    "poster",
+    "presentation",
+    "dataset",
+    "image",
+    "video",
+    "software",
+    "lesson",
+    "physicalobject",
+    "other",
+];
+
+pub const ACCESS_RIGHTS: &[&str] = &["open", "embargoed", "restricted", "closed"];
+
+/// Seconds since the epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.000000+00:00` for `secs` since the epoch (Zenodo's timestamp form).
+pub fn iso_timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000+00:00",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD` with a real calendar date.
+pub fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
+        return false;
+    }
+    let m: u32 = s[5..7].parse().unwrap_or(0);
+    let d: u32 = s[8..10].parse().unwrap_or(0);
+    (1..=12).contains(&m) && (1..=31).contains(&d)
+}
+
+/// A field error in the live shape: `{"field", "messages": [...]}`.
+pub fn field_error(field: &str, message: &str) -> Value {
+    json!({ "field": field, "messages": [message] })
+}
+
+/// Checks what Zenodo checks on create/update: the types of the fields given.
+pub fn validate_metadata_types(md: &Map<String, Value>) -> Vec<Value> {
+    let mut errors = Vec::new();
+    if let Some(t) = md.get("upload_type") {
+        if !t.as_str().is_some_and(|t| UPLOAD_TYPES.contains(&t)) {
+            errors.push(field_error("metadata.upload_type", "Invalid upload type."));
+        }
+    }
+    if let Some(d) = md.get("publication_date") {
+        if !d.as_str().is_some_and(is_iso_date) {
+            errors.push(field_error(
+                "metadata.publication_date",
+                "Not a valid date.",
+            ));
+        }
+    }
+    if let Some(a) = md.get("access_right") {
+        if !a.as_str().is_some_and(|a| ACCESS_RIGHTS.contains(&a)) {
+            errors.push(field_error(
+                "metadata.access_right",
+                "Invalid access right.",
+            ));
+        }
+    }
+    for key in ["title", "description"] {
+        if md.get(key).is_some_and(|v| !v.is_string()) {
+            errors.push(field_error(
+                &format!("metadata.{key}"),
+                "Not a valid string.",
+            ));
+        }
+    }
+    if let Some(c) = md.get("creators") {
+        match c.as_array() {
+            Some(list) => {
+                for (i, creator) in list.iter().enumerate() {
+                    let named = creator
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| !n.trim().is_empty());
+                    if !named {
+                        errors.push(field_error(
+                            &format!("metadata.creators.{i}.name"),
+                            "Missing data for required field.",
+                        ));
+                    }
+                }
+            }
+            None => errors.push(field_error("metadata.creators", "Not a valid list.")),
+        }
+    }
+    if let Some(k) = md.get("keywords") {
+        if !k.as_array().is_some_and(|l| l.iter().all(Value::is_string)) {
+            errors.push(field_error("metadata.keywords", "Not a valid list."));
+        }
+    }
+    errors
+}
+
+/// What publishing requires (developers.zenodo.org, "Deposit metadata", required fields),
+/// plus at least one file.
+pub fn validate_for_publish(dep: &Deposition) -> Vec<Value> {
+    let md = &dep.metadata;
+    let mut errors = validate_metadata_types(md);
+    let missing = |k: &str| match md.get(k) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    for key in [
+        "upload_type",
+        "publication_date",
+        "title",
+        "creators",
+        "description",
+    ] {
+        if missing(key) {
+            errors.push(field_error(
+                &format!("metadata.{key}"),
+                "Missing data for required field.",
+            ));
+        }
+    }
+    match md.get("upload_type").and_then(Value::as_str) {
+        Some("publication") if missing("publication_type") => errors.push(field_error(
+            "metadata.publication_type",
+            "Missing data for required field.",
+        )),
+        Some("image") if missing("image_type") => errors.push(field_error(
+            "metadata.image_type",
+            "Missing data for required field.",
+        )),
+        _ => {}
+    }
+    if dep.files.is_empty() {
+        errors.push(field_error(
+            "files",
+            "Missing uploaded files. To disable files for this record please mark it as metadata-only.",
+        ));
+    }
+    errors
+}
+
+impl State {
+    pub fn prereserved_doi(id: u64) -> String {
+        format!("10.5072/zenodo.{id}")
+    }
+
+    pub fn deposition_url(&self, id: u64) -> String {
+        format!("{}/api/deposit/depositions/{id}", self.base_url)
+    }
+
+    pub fn file_json(&self, dep: &Deposition, f: &StoredFile) -> Value {
+        let dep_url = self.deposition_url(dep.id);
+        json!({
+            "id": f.id,
+            "filename": f.key,
+            "filesize": f.size,
+            "checksum": f.md5,
+            "links": {
+                "self": format!("{dep_url}/files/{}", f.id),
+                "download": format!("{}/api/files/{}/{}", self.base_url, dep.bucket, f.key),
+            },
+        })
+    }
+
+    pub fn bucket_object_json(&self, dep: &Deposition, f: &StoredFile) -> Value {
+        let url = format!("{}/api/files/{}/{}", self.base_url, dep.bucket, f.key);
+        let now = iso_timestamp(now_secs());
+        json!({
+            "key": f.key,
+            "mimetype": f.mimetype,
+            "checksum": format!("md5:{}", f.md5),
+            "version_id": f.id,
+            "size": f.size,
+            "created": now,
+            "updated": now,
+            "is_head": true,
+            "delete_marker": false,
+            "links": {
+                "self": url,
+                "version": format!("{url}?versionId={}", f.id),
+                "uploads": format!("{url}?uploads"),
+            },
+        })
+    }
+
+    /// The deposition as the API renders it.
+    pub fn deposition_json(&self, dep: &Deposition) -> Value {
+        let base = &self.base_url;
+        let url = self.deposition_url(dep.id);
+        let mut metadata = dep.metadata.clone();
+        metadata.insert(
+            "prereserve_doi".into(),
+            json!({ "doi": Self::prereserved_doi(dep.id), "recid": dep.id }),
+        );
+        if let Some(doi) = &dep.doi {
+            metadata.insert("doi".into(), Value::String(doi.clone()));
+        }
+        let title = metadata
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let mut v = json!({
+            "created": dep.created,
+            "modified": dep.modified,
+            "id": dep.id,
+            "record_id": dep.id,
+            "conceptrecid": dep.conceptrecid.to_string(),
+            "owner": dep.owner_num,
+            "state": dep.state,
+            "submitted": dep.submitted,
+            "title": title,
+            "metadata": metadata,
+            "files": dep.files.iter().map(|f| self.file_json(dep, f)).collect::<Vec<_>>(),
+            "links": {
+                "self": url,
+                "html": format!("{base}/deposit/{}", dep.id),
+                "badge": format!("{base}/badge/doi/.svg"),
+                "files": format!("{url}/files"),
+                "bucket": format!("{base}/api/files/{}", dep.bucket),
+                "latest_draft": url,
+                "latest_draft_html": format!("{base}/deposit/{}", dep.id),
+                "publish": format!("{url}/actions/publish"),
+                "edit": format!("{url}/actions/edit"),
+                "discard": format!("{url}/actions/discard"),
+                "newversion": format!("{url}/actions/newversion"),
+                "registerconceptdoi": format!("{url}/actions/registerconceptdoi"),
+            },
+        });
+        if let (Some(doi), Some(obj)) = (&dep.doi, v.as_object_mut()) {
+            obj.insert("doi".into(), Value::String(doi.clone()));
+            obj.insert(
+                "doi_url".into(),
+                Value::String(format!("https://doi.org/{doi}")),
+            );
+            obj.insert(
+                "conceptdoi".into(),
+                Value::String(format!("10.5072/zenodo.{}", dep.conceptrecid)),
+            );
+        }
+        v
+    }
+
+    pub fn new_file_id(&mut self) -> String {
+        self.next_file += 1;
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8000-{:012x}",
+            self.next_file.wrapping_mul(2_654_435_761) & 0xffff_ffff,
+            self.next_id & 0xffff,
+            self.next_file & 0xfff,
+            self.next_file
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_dates() {
+        assert_eq!(iso_timestamp(0), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            iso_timestamp(1_709_251_199),
+            "2024-02-29T23:59:59.000000+00:00"
+        );
+        assert!(is_iso_date("2024-02-29"));
+        assert!(!is_iso_date("2024-2-29"));
+        assert!(!is_iso_date("2024-13-01"));
+    }
+}
