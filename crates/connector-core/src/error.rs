@@ -163,7 +163,11 @@ impl ResponseError for ConnectorError {
         };
         let mut resp = HttpResponse::build(self.status());
         resp.content_type("application/problem+json");
-        if matches!(self, ConnectorError::ServiceUnavailable(_)) {
+        // Tell RDS (and proxies) when trying again makes sense.
+        if matches!(
+            self,
+            ConnectorError::ServiceUnavailable(_) | ConnectorError::TooManyRequests(_)
+        ) {
             resp.insert_header(("Retry-After", "5"));
         }
         resp.json(problem)
