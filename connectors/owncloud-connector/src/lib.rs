@@ -1,0 +1,35 @@
+//! The ownCloud/Nextcloud connector of Sciebo RDS: RDS's fileStorage interface over
+//! WebDAV, a drop-in replacement for the original `port_owncloud`.
+//!
+//! Everything is in the library so tests build the connector in process; `main.rs` only
+//! hands [`Owncloud`] to the core.
+
+pub mod config;
+pub mod descriptor;
+pub mod webdav;
+
+use connector_core::{Built, CommonConfig, ConfigError, ConnectorSpec};
+
+use crate::config::{OwncloudConfig, Settings};
+use crate::webdav::core::DavCore;
+use crate::webdav::OwncloudStorage;
+
+/// The connector's spec for the core.
+pub struct Owncloud;
+
+impl ConnectorSpec for Owncloud {
+    type Config = OwncloudConfig;
+
+    const NAME: &'static str = "owncloud-connector";
+    const KEYS: &'static [&'static str] = config::KEYS;
+    const SECRET_KEYS: &'static [&'static str] = config::SECRET_KEYS;
+
+    fn build(common: &CommonConfig, config: OwncloudConfig) -> Result<Built, ConfigError> {
+        let settings = Settings::validate(common, &config)?;
+        let descriptor = descriptor::build(common, &settings)?;
+        let http = common.upstream("webdav", Self::NAME)?;
+        let core = DavCore::new(http, &settings.internal_url, settings.layout, settings.auth);
+        Ok(Built::new(descriptor)
+            .with_file_storage(OwncloudStorage::new(core, settings.list_concurrency)))
+    }
+}

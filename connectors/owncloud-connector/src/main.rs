@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    connector_core::main::<owncloud_connector::Owncloud>()
+}
