@@ -113,7 +113,7 @@ impl Credentials {
         Self { username, token }
     }
 
-    /// The user name without a trailing `@domain` (Nextcloud's WebDAV user), or as sent.
+    /// The user name as the caller sent it (providers strip what they must, e.g. `@domain`).
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
     }

@@ -83,6 +83,9 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             .default_service(web::to(not_found))
     })
     .disable_signals()
+    // Longer than typical client pools keep idle connections, so a reused one is not
+    // closed under a client's feet.
+    .keep_alive(Duration::from_secs(75))
     .shutdown_timeout(common.shutdown_timeout_secs)
     .bind(common.listen_addr)?;
     if common.workers > 0 {

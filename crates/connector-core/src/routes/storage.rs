@@ -44,12 +44,51 @@ async fn list_folder(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let creds = state
         .credentials(&params.required_string("userId")?)
         .await?;
-    let folder = StoragePath::parse(&params.string("filepath")?.unwrap_or_default())?;
+    let raw = params.string("filepath")?.unwrap_or_default();
+    let folder = StoragePath::parse(&raw)?;
     let recursive = params.bool_or("recursive", true)?;
     let files = storage(state)?
         .list_folder(&creds, &folder, recursive)
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": as_sent(files, &folder, &raw) })))
+}
+
+/// Entries start with the folder as the caller wrote it: RDS's exporter joins
+/// `f"{filepath}/{entry}"` unless the entry starts with its `filepath`, so a folder sent
+/// as `RDSTest` must list `RDSTest/x`, not `/RDSTest/x`.
+fn as_sent(files: Vec<String>, folder: &StoragePath, raw: &str) -> Vec<String> {
+    let normalised = folder.as_string();
+    let sent = raw.trim_end_matches('/');
+    if folder.is_root() || sent == normalised {
+        return files;
+    }
+    files
+        .into_iter()
+        .map(|f| match f.strip_prefix(&normalised) {
+            Some(rest) => format!("{sent}{rest}"),
+            None => f,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_entries_keep_the_callers_folder_form() {
+        let entries = vec!["/RDSTest/a".to_owned(), "/RDSTest/sub/b".to_owned()];
+        for (raw, want) in [
+            ("RDSTest", ["RDSTest/a", "RDSTest/sub/b"]),
+            ("RDSTest/", ["RDSTest/a", "RDSTest/sub/b"]),
+            ("/RDSTest", ["/RDSTest/a", "/RDSTest/sub/b"]),
+        ] {
+            let folder = StoragePath::parse(raw).unwrap_or_else(|_| StoragePath::root());
+            assert_eq!(as_sent(entries.clone(), &folder, raw), want, "{raw}");
+        }
+        let root = StoragePath::root();
+        assert_eq!(as_sent(vec!["/a".into()], &root, ""), ["/a"]);
+    }
 }
 
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
