@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod descriptor;
 pub mod error;
 pub mod http;
+mod inflight;
 pub mod interface;
 mod logging;
 pub mod metrics;

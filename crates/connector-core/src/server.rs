@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::config::CommonConfig;
 use crate::credentials::TokenResolver;
+use crate::inflight::InFlight;
 use crate::ops::{Phase, Readiness};
 use crate::registration::{self, RegistrationError};
 use crate::routes::{self, observe::observe, AppState};
@@ -23,6 +24,8 @@ pub struct RunningConnector {
     addr: SocketAddr,
     handle: ServerHandle,
     readiness: Readiness,
+    in_flight: InFlight,
+    grace: Duration,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     registration: Option<tokio::task::JoinHandle<()>>,
     failed: Option<oneshot::Receiver<RegistrationError>>,
@@ -46,13 +49,20 @@ impl RunningConnector {
         self.readiness.phase() == Phase::Ready
     }
 
-    /// Graceful stop: refuse new interface requests, let in-flight ones finish.
+    /// Graceful stop: keep listening but answer 503 to new interface requests (and
+    /// `/ready`), let in-flight requests finish within the grace period, then stop.
     pub async fn stop(self) {
         self.readiness.set(Phase::Draining);
         if let Some(r) = &self.registration {
             r.abort();
         }
-        self.handle.stop(true).await;
+        if !self.in_flight.drained(self.grace).await {
+            tracing::warn!(
+                in_flight = self.in_flight.count(),
+                "grace period over: cutting the remaining requests"
+            );
+        }
+        self.handle.stop(false).await;
         let _ = self.server.await;
     }
 }
@@ -76,8 +86,11 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         max_json_body_bytes: common.max_json_body_bytes,
     });
     let readiness_data = web::Data::new(readiness.clone());
+    let in_flight = InFlight::default();
+    let in_flight_data = web::Data::new(in_flight.clone());
     let mut server = HttpServer::new(move || {
         App::new()
+            .app_data(in_flight_data.clone())
             .wrap(from_fn(observe))
             .configure(routes::configure(state.clone(), readiness_data.clone()))
             .default_service(web::to(not_found))
@@ -135,6 +148,8 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         addr,
         handle,
         readiness,
+        in_flight,
+        grace: Duration::from_secs(common.shutdown_timeout_secs),
         server,
         registration,
         failed,

@@ -10,15 +10,19 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
+use crate::inflight::{CountedBody, InFlight};
 use crate::metrics;
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub(crate) async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
+    let guard = req
+        .app_data::<actix_web::web::Data<InFlight>>()
+        .map(|f| f.enter());
     let request_id = req
         .headers()
         .get(&REQUEST_ID)
@@ -43,5 +47,5 @@ pub(crate) async fn observe(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
-    Ok(res)
+    Ok(res.map_body(move |_, body| CountedBody::new(body.boxed(), guard)))
 }

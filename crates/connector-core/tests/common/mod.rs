@@ -10,7 +10,7 @@ use connector_core::descriptor::{
     FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
     ServiceDescriptor,
 };
-use connector_core::interface::{FileStorage, StoragePath, Upload, WriteMode};
+use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
 use connector_core::{Built, CommonConfig, Credentials, Result};
 use futures_util::StreamExt;
 use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
@@ -79,6 +79,29 @@ impl FileStorage for Echo {
             format!("folder={folder}"),
             format!("recursive={recursive}"),
         ])
+    }
+
+    /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart.
+    async fn get_file(
+        &self,
+        _: &Credentials,
+        path: &StoragePath,
+        _: Option<&str>,
+    ) -> Result<FileDownload> {
+        let n: u64 = path.file_name().and_then(|n| n.parse().ok()).unwrap_or(1);
+        let chunks = futures_util::stream::iter(0..n).then(|_| async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; 64 * 1024]))
+        });
+        Ok(FileDownload {
+            status: 200,
+            content_length: Some(n * 64 * 1024),
+            content_type: None,
+            content_range: None,
+            etag: None,
+            last_modified: None,
+            body: Box::pin(chunks),
+        })
     }
 
     async fn put_file(
