@@ -312,6 +312,8 @@ pub fn parse_url(key: &str, value: &str) -> Result<Url, ConfigError> {
 }
 
 #[cfg(test)]
+// figment's Jail closures return its (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

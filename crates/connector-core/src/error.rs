@@ -109,6 +109,9 @@ impl ConnectorError {
             405 => MethodNotAllowed(format!("the provider does not allow this on {what}")),
             409 => Conflict(format!("conflict on {what}")),
             412 => Conflict(format!("precondition failed on {what}")),
+            414 => BadRequest(format!(
+                "the provider refused the request for {what}: the path is too long"
+            )),
             413 => PayloadTooLarge(format!("the provider refused {what}: too large")),
             415 => UnsupportedMediaType(format!("the provider refused the media type of {what}")),
             416 => RangeNotSatisfiable(format!("the requested range of {what} is not satisfiable")),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Certificate, Client, RequestBuilder, Response};
 
+use crate::error::ConnectorError;
 use crate::metrics;
 
 /// Settings shared by every outbound client of a connector (from the common config).
@@ -98,10 +99,24 @@ impl Upstream {
             .await
     }
 
-    /// Sends a transfer (a streamed upload or download): no overall deadline, only the
-    /// connect and idle timeouts, so a large healthy transfer is never cut.
+    /// Sends a streamed upload: no overall deadline (sending the body is part of the
+    /// call), only the connect and idle timeouts, so a large healthy upload is never cut.
     pub async fn send_transfer(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
         self.observe(req.send()).await
+    }
+
+    /// Sends a request whose answer is a streamed download: its headers must arrive within
+    /// the response deadline; the body then has only the idle timeout.
+    pub async fn send_download(&self, req: RequestBuilder) -> Result<Response, ConnectorError> {
+        match tokio::time::timeout(self.response_timeout, self.observe(req.send())).await {
+            Ok(result) => result.map_err(ConnectorError::from),
+            Err(_) => {
+                metrics::record_upstream(self.name, "timeout", self.response_timeout);
+                Err(ConnectorError::GatewayTimeout(
+                    "the provider did not answer in time".into(),
+                ))
+            }
+        }
     }
 
     async fn observe(

@@ -21,7 +21,9 @@ pub(crate) fn init(common: &CommonConfig, name: &str) {
         .unwrap_or_else(|_| EnvFilter::new(level_directive(&common.loglevel)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never in files or log collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = match common.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -156,10 +156,44 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
     })
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ConnectorError> {
-    Err(crate::error::ConnectorError::NotFound(
-        "no such route; see the OpenAPI documents in specs/".into(),
+/// Unknown paths are 404; known paths with an undeclared method are 405 with `Allow`.
+async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let (fs, md) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| (s.file_storage.is_some(), s.metadata.is_some()))
+        .unwrap_or_default();
+    let allowed: Vec<String> = crate::routes::mounted_routes(fs, md)
+        .into_iter()
+        .filter(|(_, template)| path_matches(template, req.path()))
+        .map(|(method, _)| method)
+        .collect();
+    if allowed.is_empty() {
+        return crate::error::ConnectorError::NotFound(
+            "no such route; see the OpenAPI documents in specs/".into(),
+        )
+        .error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut resp = crate::error::ConnectorError::MethodNotAllowed(format!(
+        "{} is not served here; allowed: {allow}",
+        req.method()
     ))
+    .error_response();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    resp
+}
+
+/// Matches a path against an OpenAPI template (`{name}` matches one segment).
+fn path_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
 }
 
 /// Runs a connector process until SIGTERM/SIGINT (exit 0) or a fatal registration

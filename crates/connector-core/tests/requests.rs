@@ -299,3 +299,56 @@ async fn multipart_upload_is_streamed_to_the_provider() {
     assert_eq!(received.uploads.load(Ordering::SeqCst), 1);
     c.stop().await;
 }
+
+#[actix_web::test]
+async fn declared_size_must_match_the_content() {
+    let (c, received) = start(None).await;
+    let client = reqwest::Client::new();
+    for (declared, want) in [
+        ("1", "longer than its declared size of 1"),
+        ("100", "ended after 10 of its declared 100"),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("userId", "port-echo://u:t")
+            .text("filepath", "/x.bin")
+            .text("size", declared)
+            .part("file", reqwest::multipart::Part::bytes(vec![1u8; 10]));
+        let r = client
+            .post(format!("{}/storage/file", c.url()))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "size {declared}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["detail"].as_str().unwrap().contains(want), "{v}");
+    }
+    assert_eq!(
+        received.uploads.load(Ordering::SeqCst),
+        0,
+        "no upload completed"
+    );
+    c.stop().await;
+}
+
+#[actix_web::test]
+async fn undeclared_methods_are_405_with_allow() {
+    let (c, _) = start(None).await;
+    let r = reqwest::Client::new()
+        .request(reqwest::Method::PUT, format!("{}/storage/file", c.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let allow = r.headers()["allow"].to_str().unwrap().to_owned();
+    for m in ["GET", "POST", "PATCH", "DELETE"] {
+        assert!(allow.contains(m), "{allow}");
+    }
+    let r = reqwest::Client::new()
+        .delete(format!("{}/health", c.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    c.stop().await;
+}

@@ -147,18 +147,50 @@ impl MultipartUpload {
         };
         let mut file = self.file;
         let _multipart = self._multipart;
+        // Returns the caller's fault, if any: then the answer is a 400 whatever the
+        // provider made of the broken stream (it sees an error item and must not keep
+        // the file).
         let pump = async move {
+            let mut seen = 0u64;
             while let Some(chunk) = file.next().await {
-                let item =
-                    chunk.map_err(|e| std::io::Error::other(format!("the upload broke off: {e}")));
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    // The provider stopped reading (it answered already) or the caller broke off.
-                    return;
+                let (item, fault) = match chunk {
+                    Err(e) => {
+                        let msg = format!("the upload broke off: {e}");
+                        (Err(std::io::Error::other(msg.clone())), Some(msg))
+                    }
+                    Ok(c) => {
+                        seen += c.len() as u64;
+                        match size.filter(|&d| seen > d) {
+                            Some(d) => {
+                                let msg = format!(
+                                    "the upload is longer than its declared size of {d} bytes"
+                                );
+                                (Err(std::io::Error::other(msg.clone())), Some(msg))
+                            }
+                            None => (Ok(c), None),
+                        }
+                    }
+                };
+                if tx.send(item).await.is_err() {
+                    // The provider stopped reading: it has answered already.
+                    return fault;
+                }
+                if fault.is_some() {
+                    return fault;
                 }
             }
+            let fault = size
+                .filter(|&d| seen < d)
+                .map(|d| format!("the upload ended after {seen} of its declared {d} bytes"));
+            if let Some(msg) = &fault {
+                let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
+            }
+            fault
         };
-        let (_, result) = futures_util::future::join(pump, sink(upload)).await;
-        result
+        let (fault, result) = futures_util::future::join(pump, sink(upload)).await;
+        match fault {
+            Some(msg) => Err(ConnectorError::BadRequest(msg)),
+            None => result,
+        }
     }
 }

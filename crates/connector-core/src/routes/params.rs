@@ -57,13 +57,10 @@ impl Params {
                 || content_type.starts_with("application/json")
                 || content_type.contains("+json")
             {
-                match serde_json::from_slice::<Value>(&body) {
-                    Ok(Value::Object(map)) => map,
-                    Ok(_) => {
-                        return Err(ConnectorError::BadRequest(
-                            "the JSON body must be an object such as {\"userId\": \"...\"}".into(),
-                        ))
-                    }
+                match serde_json::from_slice::<UniqueFields>(&body) {
+                    Ok(UniqueFields(map)) => map,
+                    // A well-formed body of the wrong shape, or a repeated field.
+                    Err(e) if e.is_data() => return Err(ConnectorError::BadRequest(e.to_string())),
                     Err(e) => {
                         return Err(ConnectorError::BadRequest(format!(
                             "the body is not valid JSON: {e}"
@@ -120,8 +117,51 @@ impl Params {
     }
 }
 
-/// Parses a query string, refusing a field given twice (which one would win is a guess).
+/// A JSON object whose top-level keys are unique: with a key given twice, which one
+/// would win is a guess (and a way to smuggle a second userId past a proxy).
+struct UniqueFields(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueFields;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object such as {\"userId\": \"...\"}")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueFields, A::Error> {
+                let mut map = Map::new();
+                while let Some((key, value)) = access.next_entry::<String, Value>()? {
+                    if map.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the field {key} is given more than once"
+                        )));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(UniqueFields(map))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+/// Parses a query string, refusing a field given twice (which one would win is a guess)
+/// and bytes that are not UTF-8 once decoded.
 fn parse_query(q: &str) -> Result<Vec<(String, String)>, ConnectorError> {
+    if percent_encoding::percent_decode_str(q)
+        .decode_utf8()
+        .is_err()
+    {
+        return Err(ConnectorError::BadRequest(
+            "the query string holds percent-encoded bytes that are not UTF-8".into(),
+        ));
+    }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
         .map_err(|e| ConnectorError::BadRequest(format!("the query string is malformed: {e}")))?;
     for (i, (k, _)) in pairs.iter().enumerate() {

@@ -71,26 +71,6 @@ fn as_sent(files: Vec<String>, folder: &StoragePath, raw: &str) -> Vec<String> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listing_entries_keep_the_callers_folder_form() {
-        let entries = vec!["/RDSTest/a".to_owned(), "/RDSTest/sub/b".to_owned()];
-        for (raw, want) in [
-            ("RDSTest", ["RDSTest/a", "RDSTest/sub/b"]),
-            ("RDSTest/", ["RDSTest/a", "RDSTest/sub/b"]),
-            ("/RDSTest", ["/RDSTest/a", "/RDSTest/sub/b"]),
-        ] {
-            let folder = StoragePath::parse(raw).unwrap_or_else(|_| StoragePath::root());
-            assert_eq!(as_sent(entries.clone(), &folder, raw), want, "{raw}");
-        }
-        let root = StoragePath::root();
-        assert_eq!(as_sent(vec!["/a".into()], &root, ""), ["/a"]);
-    }
-}
-
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let state = state(&req)?;
     let params = Params::read(&req, body, state.max_json_body_bytes).await?;
@@ -189,4 +169,24 @@ async fn delete_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let path = file_path(&params.required_string("filepath")?)?;
     storage(state)?.delete(&creds, &path).await?;
     Ok(success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_entries_keep_the_callers_folder_form() {
+        let entries = vec!["/RDSTest/a".to_owned(), "/RDSTest/sub/b".to_owned()];
+        for (raw, want) in [
+            ("RDSTest", ["RDSTest/a", "RDSTest/sub/b"]),
+            ("RDSTest/", ["RDSTest/a", "RDSTest/sub/b"]),
+            ("/RDSTest", ["/RDSTest/a", "/RDSTest/sub/b"]),
+        ] {
+            let folder = StoragePath::parse(raw).unwrap_or_else(|_| StoragePath::root());
+            assert_eq!(as_sent(entries.clone(), &folder, raw), want, "{raw}");
+        }
+        let root = StoragePath::root();
+        assert_eq!(as_sent(vec!["/a".into()], &root, ""), ["/a"]);
+    }
 }
