@@ -50,7 +50,9 @@ fn creator_entity(graph: &mut Vec<Value>, i: usize, c: &Value) -> Option<Value> 
     if let (Some(o), Some(p)) = (&orcid, person.as_object_mut()) {
         p.insert("identifier".into(), Value::String(o.clone()));
     }
-    if let (Some((family, given)), Some(p)) = (split_creator_name(name), person.as_object_mut()) {
+    // Only when the parts give back the very name: the round trip must not rewrite it.
+    let parts = split_creator_name(name).filter(|(f, g)| format!("{f}, {g}") == name);
+    if let (Some((family, given)), Some(p)) = (parts, person.as_object_mut()) {
         p.insert("familyName".into(), Value::String(family));
         p.insert("givenName".into(), Value::String(given));
     }

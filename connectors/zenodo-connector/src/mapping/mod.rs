@@ -41,6 +41,15 @@ pub fn is_json_ld(v: &Map<String, Value>) -> bool {
 
 /// The caller's metadata (RO-Crate, single JSON-LD entity, or Zenodo-native) as Zenodo
 /// metadata. Non-objects give an empty map.
+/// Refuses documents that claim to be an RO-Crate but cannot be read as one, so the
+/// caller learns of the mistake instead of getting a deposit with default metadata.
+pub fn check_shape(input: &Value) -> Result<(), String> {
+    match input.get("@graph") {
+        None | Some(Value::Array(_)) => Ok(()),
+        Some(_) => Err("metadata.@graph must be an array of entities (RO-Crate 1.1)".into()),
+    }
+}
+
 pub fn to_zenodo(input: &Value) -> Map<String, Value> {
     match input {
         Value::Object(o) if is_json_ld(o) => rocrate::to_zenodo(o),

@@ -129,10 +129,14 @@ pub fn license_id(raw: &str) -> Option<String> {
     let rest = rest.strip_prefix("www.").unwrap_or(rest);
     let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     match segs.as_slice() {
-        ["creativecommons.org", "licenses", kind, ver, ..] if CC_KINDS.contains(kind) => {
+        ["creativecommons.org", "licenses", kind, ver, ..]
+            if CC_KINDS.contains(kind) && is_version(ver) =>
+        {
             Some(format!("cc-{kind}-{ver}"))
         }
-        ["creativecommons.org", "publicdomain", "zero", ver, ..] => Some(format!("cc0-{ver}")),
+        ["creativecommons.org", "publicdomain", "zero", ver, ..] if is_version(ver) => {
+            Some(format!("cc0-{ver}"))
+        }
         ["spdx.org", "licenses", id] | ["opensource.org", "licenses", id] => {
             let id = id
                 .trim_end_matches(".html")
@@ -142,6 +146,12 @@ pub fn license_id(raw: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A license version such as `4.0`: digits and dots only (a URL like `.../by/4.0&` is
+/// not a license Zenodo knows).
+fn is_version(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// The canonical URL of a Zenodo license id, where one is known (Creative Commons).

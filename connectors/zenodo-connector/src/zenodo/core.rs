@@ -198,7 +198,7 @@ impl ZenodoApi {
         creds: &Credentials,
         id: u64,
     ) -> Result<Vec<Value>, ConnectorError> {
-        let what = format!("the files of deposition {id}");
+        let what = format!("file list of deposition {id}");
         let url = format!("{}/files", self.deposition_url(id));
         let resp = self
             .call(

@@ -117,7 +117,10 @@ pub fn from_parts(status: u16, body: &[u8], what: &str) -> ConnectorError {
             "Zenodo did not accept the access token for {what}"
         )),
         403 => ConnectorError::Forbidden(format!("Zenodo refused access to {what}{said}")),
-        404 => ConnectorError::NotFound(format!("{what} does not exist on Zenodo")),
+        // Zenodo also answers 404 for changes to a published record.
+        404 => ConnectorError::NotFound(format!(
+            "Zenodo answered 404 (not found) for {what}: a wrong id, a deleted draft, or a record already published"
+        )),
         413 => ConnectorError::PayloadTooLarge(format!("Zenodo refused {what}: too large")),
         429 => {
             ConnectorError::TooManyRequests(format!("Zenodo rate-limited {what}; try again later"))

@@ -126,6 +126,9 @@ impl Metadata for ZenodoBackend {
         creds: &Credentials,
         metadata: Option<Value>,
     ) -> Result<Project> {
+        if let Some(m) = &metadata {
+            mapping::check_shape(m).map_err(ConnectorError::BadRequest)?;
+        }
         let mapped = metadata
             .as_ref()
             .map(mapping::to_zenodo)
@@ -155,6 +158,7 @@ impl Metadata for ZenodoBackend {
     ) -> Result<Value> {
         let id = project_id(project)?;
         let current = self.api.get(creds, id).await?;
+        mapping::check_shape(&metadata).map_err(ConnectorError::BadRequest)?;
         let merged = mapping::merge(metadata_of(&current), mapping::to_zenodo(&metadata));
         let dep = self.api.put_metadata(creds, id, merged).await?;
         Ok(mapping::to_ro_crate(&metadata_of(&dep)))
