@@ -204,7 +204,7 @@ impl DavCore {
         if let Some(r) = range {
             req = req.header(RANGE, r);
         }
-        let resp = self.http.send_transfer(req).await?;
+        let resp = self.http.send_download(req).await?;
         match resp.status().as_u16() {
             200 | 206 => Ok(resp),
             // GET on a folder: Sabre answers 501, others 405 or a redirect to `folder/`.
