@@ -6,6 +6,7 @@
 //!   Nextcloud, behind a token check.
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.
 
+pub mod faulty;
 pub mod token_storage;
 pub mod webdav;
 pub mod zenodo;

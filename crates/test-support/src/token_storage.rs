@@ -221,20 +221,28 @@ async fn register(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
     if let Some(resp) = pre(&shared).await {
         return resp;
     }
-    let bad = || HttpResponse::BadRequest().json(json!({"success": false, "message": "BadRequest"}));
+    let bad =
+        || HttpResponse::BadRequest().json(json!({"success": false, "message": "BadRequest"}));
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
         return bad();
     };
     if shared.lock().reject_registrations || validate_service(&payload).is_err() {
         return bad();
     }
-    let name = payload["servicename"].as_str().unwrap_or_default().to_lowercase();
+    let name = payload["servicename"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
     let mut s = shared.lock();
-    if s.services
-        .iter()
-        .any(|svc| svc["servicename"].as_str().map(str::to_lowercase).as_deref() == Some(&name))
-    {
-        return HttpResponse::Ok().json(json!({"success": false, "message": "ServiceExistsAlreadyError"}));
+    if s.services.iter().any(|svc| {
+        svc["servicename"]
+            .as_str()
+            .map(str::to_lowercase)
+            .as_deref()
+            == Some(&name)
+    }) {
+        return HttpResponse::Ok()
+            .json(json!({"success": false, "message": "ServiceExistsAlreadyError"}));
     }
     s.services.push(payload);
     HttpResponse::Ok().json(json!({"success": true}))
@@ -242,11 +250,15 @@ async fn register(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
 
 /// The checks `OAuth2Service.from_dict` / `LoginService.from_dict` make.
 pub fn validate_service(p: &Value) -> Result<(), String> {
-    let name = p["servicename"].as_str().ok_or("servicename must be a string")?;
+    let name = p["servicename"]
+        .as_str()
+        .ok_or("servicename must be a string")?;
     if name.is_empty() {
         return Err("servicename is empty".into());
     }
-    let implements = p["implements"].as_array().ok_or("implements must be a list")?;
+    let implements = p["implements"]
+        .as_array()
+        .ok_or("implements must be a list")?;
     if implements.is_empty() || implements.len() > 2 {
         return Err("implements must hold one or two interfaces".into());
     }
@@ -303,7 +315,11 @@ async fn token(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> 
     }
     let (user, servicename) = path.into_inner();
     let servicename = servicename.to_lowercase();
-    let access_token = shared.lock().tokens.get(&(user.clone(), servicename.clone())).cloned();
+    let access_token = shared
+        .lock()
+        .tokens
+        .get(&(user.clone(), servicename.clone()))
+        .cloned();
     match access_token {
         None => HttpResponse::NotFound().json(json!({
             "error": "TokenNotExistsError",

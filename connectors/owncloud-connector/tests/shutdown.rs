@@ -1,0 +1,182 @@
+//! SIGTERM during a slow download (the real binary; a trickling upstream makes the
+//! transfer take seconds): the download completes byte for byte, new requests meanwhile
+//! get 503, and the process exits 0 once it is done; a transfer that outlasts
+//! `SHUTDOWN_TIMEOUT_SECS` is cut and the process still exits 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use test_support::faulty::{pattern_sha256, FaultyUpstream, Mode};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_owncloud-connector");
+const USER_ID: &str = "port-owncloud://alice:tok";
+
+async fn spawn(upstream: &str, grace_secs: u64) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(BIN)
+        .env_clear()
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("OWNCLOUD_INSTALLATION_URL", upstream)
+        .env("SHUTDOWN_TIMEOUT_SECS", grace_secs.to_string())
+        .env("LOGLEVEL", "WARNING")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/ready"))
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(Instant::now() < deadline, "never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+fn sigterm(child: &Child) {
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// Status of a new request on a fresh connection (`None`: refused or failed).
+async fn fresh_status(base: &str, route: &str) -> Option<u16> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    http.get(format!("{base}{route}"))
+        .json(&serde_json::json!({"userId": USER_ID, "filepath": "/f.bin"}))
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_slow_download_finish_then_exits_0() {
+    // 8 MiB at 512 KiB per 250 ms: about 4 s.
+    let total: u64 = 8 << 20;
+    let up = FaultyUpstream::start(Mode::Trickle {
+        total,
+        chunk: 512 << 10,
+        interval: Duration::from_millis(250),
+    })
+    .await
+    .unwrap();
+    let grace = 30;
+    let (mut child, base) = spawn(&up.url(), grace).await;
+
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/storage/file"))
+        .json(&serde_json::json!({"userId": USER_ID, "filepath": "/f.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.content_length(), Some(total));
+    let mut body = resp.bytes_stream();
+    let mut hash = Sha256::new();
+    let mut got = 0u64;
+    // Some bytes have arrived: the transfer is under way.
+    while got == 0 {
+        let chunk = body.next().await.unwrap().unwrap();
+        got += chunk.len() as u64;
+        hash.update(&chunk);
+    }
+    sigterm(&child);
+    let signalled = Instant::now();
+
+    // While draining: new interface requests and /ready get 503, /health still answers.
+    let mut saw_drain = false;
+    for _ in 0..50 {
+        if fresh_status(&base, "/storage/folder").await == Some(503) {
+            saw_drain = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(saw_drain, "a new request during the drain did not get 503");
+    assert_eq!(fresh_status(&base, "/ready").await, Some(503));
+    assert_eq!(fresh_status(&base, "/storage/file").await, Some(503));
+    assert!(child.try_wait().unwrap().is_none(), "exited mid-transfer");
+
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.expect("the download completes during the drain");
+        got += chunk.len() as u64;
+        hash.update(&chunk);
+    }
+    assert_eq!(got, total);
+    assert_eq!(hex::encode(hash.finalize()), pattern_sha256(total));
+
+    let status = tokio::time::timeout(Duration::from_secs(grace + 10), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(grace),
+        "waited for the grace period"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grace_period_cuts_a_transfer_that_outlasts_it() {
+    // About 60 s of trickle against a 2 s grace period.
+    let total: u64 = 60 << 20;
+    let up = FaultyUpstream::start(Mode::Trickle {
+        total,
+        chunk: 256 << 10,
+        interval: Duration::from_millis(250),
+    })
+    .await
+    .unwrap();
+    let (mut child, base) = spawn(&up.url(), 2).await;
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/storage/file"))
+        .json(&serde_json::json!({"userId": USER_ID, "filepath": "/f.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    let _ = body.next().await.unwrap().unwrap();
+    sigterm(&child);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits once the grace period is over")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The cut transfer is an error for the client, never a clean short body.
+    let mut got = 0u64;
+    let mut failed = false;
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(c) => got += c.len() as u64,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        failed,
+        "the body ended cleanly after {got} of {total} bytes"
+    );
+}
