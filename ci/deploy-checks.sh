@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# Deployment checks for rds-connectors (issue 5): Helm charts, cargo xtask, container images.
+#
+#   ci/deploy-checks.sh [charts] [xtask] [images] [scaffold]     (default: all four)
+#
+# charts    Helm's own library (helm-python-sdk: Helm v4 Go SDK) lints (--strict) and renders
+#           every chart with each charts/*/ci/*.yaml values file and checks the rendered
+#           objects; the merged values are validated against values.schema.json by Helm and by
+#           check-jsonschema, and each chart's ci/invalid-*.yaml must fail with a readable message.
+# xtask     the xtask unit tests, and a --dry-run of the Docker path (exact commands).
+# images    `cargo xtask build-images --oci-archive DIR` (Buildah here: static binary FROM
+#           scratch), then per image: size <= 25 MB, `skopeo inspect` shows entrypoint,
+#           non-root user, port 8080 and the OCI labels; its root filesystem is unpacked and its
+#           entrypoint run under chroot as the image's user with only environment config:
+#           GET /health must answer 200.
+# scaffold  in a scratch copy of the work tree: `cargo xtask new-connector demo-provider
+#           --implements metadata`, its generated test, and an image for it, no edit between.
+#
+# Needs root (chroot, buildah). Installs what is missing: Debian's buildah, skopeo, curl, jq,
+# rsync; a venv (under the cargo target dir) with helm-python-sdk, check-jsonschema, PyYAML.
+# Exits non-zero on any failure; prints "N passed, M failed" last.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PHASES=("$@")
+[ ${#PHASES[@]} -eq 0 ] && PHASES=(charts xtask images scaffold)
+
+MAX_IMAGE_BYTES=$((25 * 1000 * 1000))
+REGISTRY=localhost/rds-check
+TAG=deploy-check
+PASSED=0
+FAILED=0
+FAILURES=()
+STARTED=$(date +%s)
+
+ok() { PASSED=$((PASSED + 1)); echo "  ok: $*"; }
+fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "  FAIL: $*"; }
+step() { echo; echo "=== $* ($(($(date +%s) - STARTED)) s)"; }
+# check "description" command...: a passing command is one ok, a failing one a failure.
+check() {
+    local what="$1"; shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+WORK="$(mktemp -d /tmp/deploy-checks.XXXXXX)"
+PIDS=()
+IMAGES=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for ref in "${IMAGES[@]}"; do buildah --storage-driver vfs rmi "$ref" >/dev/null 2>&1; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- prerequisites -------------------------------------------------------------------------
+install_missing() {
+    local missing=()
+    for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing ${missing[*]} (apt-get)"
+    if [ "$(id -u)" -ne 0 ]; then echo "need root to apt-get install ${missing[*]}" >&2; return 1; fi
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >"$WORK/apt.log" 2>&1 \
+        || { tail -20 "$WORK/apt.log" >&2; return 1; }
+}
+
+TARGET_DIR="$(cargo metadata --no-deps --format-version 1 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+[ -n "$TARGET_DIR" ] || { echo "cargo metadata failed" >&2; exit 1; }
+
+VENV="$TARGET_DIR/deploy-checks-venv"
+PY_PACKAGES=(helm-python-sdk==0.2.2 check-jsonschema==0.39.0 PyYAML==6.0.4)
+venv() {
+    local stamp="$VENV/.installed"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
+        rm -rf "$VENV"
+        python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}" \
+            && echo "${PY_PACKAGES[*]}" >"$stamp"
+    fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# --- one image: inspect, unpack, run ---------------------------------------------------------
+check_image() {
+    local archive="$1" name
+    name="$(basename "$archive" .tar)"
+    echo "--- $name ($archive)"
+    local size
+    size="$(stat -c %s "$archive")"
+    check "$name: archive is $((size / 1000)) kB <= 25 MB" test "$size" -le "$MAX_IMAGE_BYTES"
+
+    local inspect config
+    inspect="$(skopeo inspect "oci-archive:$archive")" || { fail "$name: skopeo inspect"; return; }
+    config="$(skopeo inspect --config "oci-archive:$archive")" || { fail "$name: skopeo inspect --config"; return; }
+    echo "$config" | jq -c '{Entrypoint: .config.Entrypoint, User: .config.User, ExposedPorts: .config.ExposedPorts, Env: .config.Env}'
+    echo "$inspect" | jq -c '.Labels'
+    local entrypoint user
+    entrypoint="$(echo "$config" | jq -r '.config.Entrypoint[0] // empty')"
+    user="$(echo "$config" | jq -r '.config.User // empty')"
+    check "$name: entrypoint $entrypoint" test -n "$entrypoint"
+    check "$name: non-root numeric user '$user'" bash -c '[[ "$1" =~ ^[0-9]+(:[0-9]+)?$ && "${1%%:*}" != 0 ]]' _ "$user"
+    check "$name: exposes 8080/tcp" bash -c 'echo "$1" | jq -e ".config.ExposedPorts[\"8080/tcp\"]" >/dev/null' _ "$config"
+    for label in source version revision licenses title; do
+        check "$name: label org.opencontainers.image.$label" \
+            bash -c 'echo "$1" | jq -e --arg k "org.opencontainers.image.$2" ".Labels[\$k] | strings | length > 0" >/dev/null' _ "$inspect" "$label"
+    done
+    check "$name: title label is $name" bash -c 'echo "$1" | jq -e --arg n "$2" ".Labels[\"org.opencontainers.image.title\"] == \$n" >/dev/null' _ "$inspect" "$name"
+
+    # Unpack the root filesystem from the OCI layout, layer by layer.
+    local layout="$WORK/layout-$name" rootfs="$WORK/rootfs-$name"
+    mkdir -p "$rootfs"
+    if ! skopeo copy -q "oci-archive:$archive" "oci:$layout:img" >/dev/null; then fail "$name: skopeo copy to an oci: layout"; return; fi
+    local manifest layer
+    manifest="$(jq -r '.manifests[0].digest' "$layout/index.json")"
+    for layer in $(jq -r '.layers[].digest' "$layout/blobs/sha256/${manifest#sha256:}"); do
+        tar -xf "$layout/blobs/sha256/${layer#sha256:}" -C "$rootfs" || { fail "$name: untar layer $layer"; return; }
+    done
+    echo "    root filesystem: $(du -sh "$rootfs" | cut -f1): $(cd "$rootfs" && find . -type f | sort | tr '\n' ' ')"
+    check "$name: entrypoint is a file in the image" test -x "$rootfs$entrypoint"
+    check "$name: /tmp is writable by $user" bash -c 'owner="$(stat -c %u "$1/tmp")"; [ "$owner" = "${2%%:*}" ]' _ "$rootfs" "$user"
+
+    # Run it as the image would: its user, its Env, plus only environment config.
+    local port envs=() pid code=""
+    port="$(free_port)"
+    mapfile -t envs < <(echo "$config" | jq -r '.config.Env[]?')
+    env -i "${envs[@]}" \
+        LISTEN_ADDR="127.0.0.1:$port" \
+        OWNCLOUD_INSTALLATION_URL=http://127.0.0.1:9 \
+        ZENODO_ADDRESS=http://127.0.0.1:9 \
+        DEMO_PROVIDER_ADDRESS=http://127.0.0.1:9 \
+        LOGLEVEL=INFO \
+        chroot --userspec="$user" "$rootfs" "$entrypoint" >"$WORK/$name.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 1 100); do
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/health" || true)"
+        [ "$code" = 200 ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    check "$name: GET /health answers 200 under chroot (got ${code:-none})" test "$code" = 200
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready" || true)"
+    check "$name: GET /ready answers 200 without a Token Storage (got ${code:-none})" test "$code" = 200
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "$name: still running 10 s after SIGTERM"; kill -KILL "$pid" 2>/dev/null
+    else
+        ok "$name: stopped on SIGTERM"
+    fi
+    wait "$pid" 2>/dev/null
+    echo "    log: $(head -c 600 "$WORK/$name.log" | tr '\n' ' ')"
+    rm -rf "$layout" "$rootfs"
+}
+
+# --- phases ------------------------------------------------------------------------------------
+phase_charts() {
+    step "charts: lint, render, schema (Helm v4 SDK via helm-python-sdk; check-jsonschema)"
+    if ! venv; then fail "python venv with ${PY_PACKAGES[*]}"; return; fi
+    timeout 600 "$VENV/bin/python" ci/chart_checks.py charts | tee "$WORK/charts.log"
+    local rc=${PIPESTATUS[0]} counts
+    counts="$(sed -n 's/^chart checks: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/charts.log")"
+    if [ "$rc" -eq 0 ] && [ -n "$counts" ]; then
+        PASSED=$((PASSED + ${counts% *}))
+        echo "  ok: chart checks (${counts% *} checks)"
+    else
+        counts="${counts:-0 0}"
+        FAILED=$((FAILED + ${counts#* }))
+        fail "chart checks (exit $rc, see above)"
+    fi
+}
+
+phase_xtask() {
+    step "xtask: unit tests and the Docker path as a dry run"
+    check "cargo test -p xtask" timeout 900 cargo test -q -p xtask
+    local out
+    out="$(timeout 300 cargo xtask build-images --dry-run --engine docker --tag 1.0.0 --registry ghcr.io/example 2>&1)"
+    echo "$out" | grep '^+ ' | sed 's/^/    /'
+    check "dry run prints docker build of docker/Dockerfile per connector" \
+        bash -c 'echo "$1" | grep -q "^+ DOCKER_BUILDKIT=1 docker build -f $2/docker/Dockerfile --build-arg CONNECTOR=owncloud-connector .* -t ghcr.io/example/owncloud-connector:1.0.0 $2\$"' _ "$out" "$ROOT"
+    out="$(PATH="$(dirname "$(command -v cargo)")" CARGO="$(command -v cargo)" "$TARGET_DIR/debug/xtask" build-images 2>&1)"
+    echo "    $out"
+    check "no engine: the error names what to install" bash -c 'echo "$1" | grep -q "apt-get install buildah"' _ "$out"
+}
+
+phase_images() {
+    step "images: cargo xtask build-images --oci-archive (offline: static binary FROM scratch with Buildah)"
+    if ! install_missing buildah skopeo curl jq; then fail "install buildah skopeo curl jq"; return; fi
+    local out="$WORK/images"
+    if ! timeout 3000 cargo xtask build-images --engine buildah --oci-archive "$out" --registry "$REGISTRY" --tag "$TAG" 2>&1 | tee "$WORK/build-images.log"; then
+        fail "cargo xtask build-images"; return
+    fi
+    ok "cargo xtask build-images"
+    local pkgs
+    pkgs="$(cargo metadata --no-deps --format-version 1 | jq -r --arg r "$ROOT/connectors/" '.packages[] | select(.manifest_path | startswith($r)) | select(any(.targets[]; .kind | index("bin"))) | .name')"
+    for pkg in $pkgs; do
+        IMAGES+=("$REGISTRY/$pkg:$TAG")
+        if [ -f "$out/$pkg.tar" ]; then ok "archive $pkg.tar"; check_image "$out/$pkg.tar"; else fail "no archive for $pkg"; fi
+    done
+}
+
+phase_scaffold() {
+    step "scaffold: new-connector demo-provider --implements metadata in a scratch copy"
+    if ! install_missing rsync buildah skopeo curl jq; then fail "install rsync buildah skopeo curl jq"; return; fi
+    local scratch="$WORK/scratch"
+    rsync -a --exclude /target --exclude /out --exclude /.git "$ROOT/" "$scratch/"
+    rm -rf "$scratch/connectors/demo-provider"
+    (
+        cd "$scratch" || exit 1
+        export CARGO_TARGET_DIR="$TARGET_DIR"
+        check "cargo xtask new-connector demo-provider --implements metadata" \
+            timeout 600 cargo xtask new-connector demo-provider --implements metadata
+        check "generated crate: cargo fmt --check" cargo fmt --check -p demo-provider
+        check "generated crate: cargo test -p demo-provider" timeout 1200 cargo test -p demo-provider
+        IMAGES+=("$REGISTRY/demo-provider:$TAG")
+        if timeout 1800 cargo xtask build-images --engine buildah --connector demo-provider \
+            --oci-archive "$WORK/demo-images" --registry "$REGISTRY" --tag "$TAG"; then
+            ok "build-images --connector demo-provider"
+            check_image "$WORK/demo-images/demo-provider.tar"
+        else
+            fail "build-images --connector demo-provider"
+        fi
+        echo "$PASSED $FAILED" >"$WORK/scaffold.counts"
+        printf '%s\n' "${FAILURES[@]}" >"$WORK/scaffold.failures"
+    )
+    # The subshell counted; take its numbers.
+    read -r PASSED FAILED <"$WORK/scaffold.counts"
+    mapfile -t FAILURES < <(grep -v '^$' "$WORK/scaffold.failures")
+    buildah --storage-driver vfs rmi "$REGISTRY/demo-provider:$TAG" >/dev/null 2>&1
+    rm -rf "$scratch"
+    ok "scratch copy discarded"
+}
+
+for phase in "${PHASES[@]}"; do
+    case "$phase" in
+        charts | xtask | images | scaffold) "phase_$phase" ;;
+        *) echo "unknown phase $phase (charts, xtask, images, scaffold)" >&2; exit 2 ;;
+    esac
+done
+
+echo
+echo "deploy checks took $(($(date +%s) - STARTED)) s"
+for f in "${FAILURES[@]}"; do echo "  FAILED: $f"; done
+echo "deploy-checks: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
