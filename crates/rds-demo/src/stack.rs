@@ -72,6 +72,32 @@ pub fn binary_dir() -> Result<PathBuf, DemoError> {
     Ok(dir)
 }
 
+/// The path of a connector binary, built once per process with `cargo` (the tests pass
+/// `env!("CARGO")`): a no-op under `cargo test --workspace`, which built it already.
+pub fn connector_binary(cargo: &str, name: &str) -> Result<PathBuf, DemoError> {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "owncloud-connector",
+                "-p",
+                "zenodo-connector",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !built {
+        return Err(DemoError::Setup(
+            "building the connector binaries failed".into(),
+        ));
+    }
+    Ok(binary_dir()?.join(name))
+}
+
 fn free_port() -> Result<u16, DemoError> {
     let l = TcpListener::bind("127.0.0.1:0")
         .map_err(|e| DemoError::Setup(format!("no free port: {e}")))?;

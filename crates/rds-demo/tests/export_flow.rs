@@ -4,27 +4,10 @@
 
 use rds_demo::{Demo, DemoOptions};
 
-/// Builds the connector binaries when this test runs alone (`cargo test -p rds-demo`);
-/// under `cargo test --workspace` they are already there and this is a no-op.
-fn build_connectors() {
-    let status = std::process::Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "owncloud-connector",
-            "-p",
-            "zenodo-connector",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the connectors failed");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rds_export_flow_end_to_end() {
-    build_connectors();
+    // Built when this test runs alone; already there under `cargo test --workspace`.
+    rds_demo::stack::connector_binary(env!("CARGO"), "owncloud-connector").unwrap();
     let demo = Demo::start(&DemoOptions {
         large_mib: 50,
         progress: false,

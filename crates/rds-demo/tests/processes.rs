@@ -4,30 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use test_support::token_storage::TokenStorage;
 
-/// The binary, built once per test run (a no-op under `cargo test --workspace`).
 fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    let built = BUILT.get_or_init(|| {
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "owncloud-connector",
-                "-p",
-                "zenodo-connector",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    assert!(built, "building the connectors failed");
-    rds_demo::stack::binary_dir().unwrap().join(name)
+    rds_demo::stack::connector_binary(env!("CARGO"), name).unwrap()
 }
 
 fn free_addr() -> String {

@@ -25,25 +25,8 @@ const ZEN_REFRESH: &str = "zen-refresh-tok-92cb13";
 const OC_CLIENT_SECRET: &str = "oc-client-secret-e4d2a8";
 const ZEN_CLIENT_SECRET: &str = "zen-client-secret-07bb5f";
 
-/// The binary, built once per test run (a no-op under `cargo test --workspace`).
 fn binary(name: &str) -> PathBuf {
-    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = BUILT.get_or_init(|| {
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "owncloud-connector",
-                "-p",
-                "zenodo-connector",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    assert!(ok, "building the connectors failed");
-    rds_demo::stack::binary_dir().unwrap().join(name)
+    rds_demo::stack::connector_binary(env!("CARGO"), name).unwrap()
 }
 
 /// A connector process at trace level, stderr and stdout into `log`; killed on drop.
