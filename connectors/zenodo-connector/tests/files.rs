@@ -288,3 +288,25 @@ async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
     assert_eq!(resp.status(), 200);
     env.stop().await;
 }
+
+#[tokio::test]
+async fn one_deposition_lookup_per_export_not_per_file() {
+    let env = start().await;
+    let id = env.create(sample_crate()).await;
+    env.zenodo.clear_requests();
+    for i in 0..5 {
+        let (status, body) = env.upload(id, &format!("f{i}.txt"), bytes(100, i)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let lookups = env
+        .zenodo
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == format!("/api/deposit/depositions/{id}"))
+        .count();
+    assert_eq!(
+        lookups, 1,
+        "the bucket link is reused for the same token and deposition"
+    );
+    assert_eq!(env.zenodo.files(id).len(), 5);
+}

@@ -27,6 +27,20 @@ pub struct ZenodoBackend {
     base: Url,
     /// Where uploads of unknown size are spooled (`None`: the system temp dir, `TMPDIR`).
     spool_dir: Option<PathBuf>,
+    /// Bucket links by (token digest, deposition): RDS uploads a project's files one call
+    /// each, and a draft's bucket does not change. Keyed by the token, so a link is only
+    /// reused for the credentials that fetched it.
+    buckets: moka::sync::Cache<(String, u64), String>,
+}
+
+/// How long a bucket link is reused; shorter than an export of many files takes.
+const BUCKET_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn token_digest(creds: &Credentials) -> String {
+    use secrecy::ExposeSecret;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(creds.token().expose_secret().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn project_id(raw: &str) -> Result<u64> {
@@ -58,7 +72,23 @@ impl ZenodoBackend {
             api,
             base,
             spool_dir,
+            buckets: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(BUCKET_TTL)
+                .build(),
         }
+    }
+
+    /// The deposition's bucket link, fetched once per deposition and token.
+    async fn bucket(&self, creds: &Credentials, id: u64) -> Result<String> {
+        let key = (token_digest(creds), id);
+        if let Some(hit) = self.buckets.get(&key) {
+            return Ok(hit);
+        }
+        let dep = self.api.get(creds, id).await?;
+        let bucket = self.bucket_of(&dep)?;
+        self.buckets.insert(key, bucket.clone());
+        Ok(bucket)
     }
 
     /// The bucket link of a deposition, only if it points at the configured Zenodo (the
@@ -165,11 +195,16 @@ impl Metadata for ZenodoBackend {
     }
 
     async fn delete_project(&self, creds: &Credentials, project: &str) -> Result<()> {
-        self.api.delete(creds, project_id(project)?).await
+        let id = project_id(project)?;
+        self.buckets.invalidate(&(token_digest(creds), id));
+        self.api.delete(creds, id).await
     }
 
     async fn publish_project(&self, creds: &Credentials, project: &str) -> Result<Publication> {
-        let dep = self.api.publish(creds, project_id(project)?).await?;
+        let id = project_id(project)?;
+        // A published record's bucket is closed: later uploads must ask Zenodo again.
+        self.buckets.invalidate(&(token_digest(creds), id));
+        let dep = self.api.publish(creds, id).await?;
         let doi = dep
             .get("doi")
             .and_then(Value::as_str)
@@ -199,8 +234,7 @@ impl Metadata for ZenodoBackend {
             .and_then(upload::flat_name)
             .ok_or_else(|| ConnectorError::BadRequest("the file name is empty".into()))?;
         // Find the bucket before taking the bytes, so a wrong id fails fast.
-        let dep = self.api.get(creds, id).await?;
-        let bucket = self.bucket_of(&dep)?;
+        let bucket = self.bucket(creds, id).await?;
         let prepared = upload::prepare(upload, self.spool_dir.as_deref()).await?;
         let (bytes, spooled) = (prepared.body.length(), prepared.spool.is_some());
         let result = self
