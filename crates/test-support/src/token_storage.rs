@@ -23,6 +23,8 @@ use std::time::Duration;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
+use crate::server_thread::ServerThread;
+
 #[derive(Default)]
 struct State {
     services: Vec<Value>,
@@ -61,8 +63,7 @@ impl Shared {
 pub struct TokenStorage {
     addr: SocketAddr,
     shared: Shared,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl TokenStorage {
@@ -77,46 +78,27 @@ impl TokenStorage {
         let shared = Shared::default();
         let listener = bind_with_retry(addr);
         let addr = listener.local_addr().unwrap_or(addr);
-        let (tx, rx) = std::sync::mpsc::channel();
         let state = shared.clone();
-        // Its own thread and actix system: usable from any test runtime, and from sync code.
-        let thread = std::thread::spawn(move || {
-            let sys = actix_web::rt::System::new();
-            sys.block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(web::Data::new(state.clone()))
-                        .app_data(web::JsonConfig::default().limit(8 * 1024 * 1024))
-                        .route("/service", web::post().to(register))
-                        .route("/service", web::get().to(list_services))
-                        .route("/user/{user}/service/{servicename}", web::get().to(token))
-                })
-                .workers(1)
-                .disable_signals()
-                .shutdown_timeout(1)
-                .listen(listener);
-                match server {
-                    Ok(server) => {
-                        let server = server.run();
-                        let _ = tx.send(Some(server.handle()));
-                        let _ = server.await;
-                    }
-                    Err(_) => {
-                        let _ = tx.send(None);
-                    }
-                }
-            });
-        });
-        let handle = rx
-            .recv()
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("the Token Storage emulator could not listen on {addr}"));
+        let server = ServerThread::spawn(move || {
+            Ok(HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(state.clone()))
+                    .app_data(web::JsonConfig::default().limit(8 * 1024 * 1024))
+                    .route("/service", web::post().to(register))
+                    .route("/service", web::get().to(list_services))
+                    .route("/user/{user}/service/{servicename}", web::get().to(token))
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)?
+            .run())
+        })
+        .unwrap_or_else(|e| panic!("the Token Storage emulator could not listen on {addr}: {e}"));
         Self {
             addr,
             shared,
-            handle,
-            thread: Some(thread),
+            server,
         }
     }
 
@@ -170,20 +152,8 @@ impl TokenStorage {
         self.shared.lock().delay = delay;
     }
 
-    pub async fn stop(mut self) {
-        self.handle.stop(false).await;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for TokenStorage {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            // Stop without awaiting: the server thread ends on its own.
-            drop(self.handle.stop(false));
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }
 

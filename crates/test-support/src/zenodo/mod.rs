@@ -38,7 +38,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use actix_web::dev::{ServerHandle, Service as _};
+use actix_web::dev::Service as _;
 use actix_web::{web, App, HttpServer};
 use futures_util::future::{ready, Either};
 use futures_util::FutureExt as _;
@@ -49,17 +49,17 @@ pub use state::{LoggedRequest, StoredFile};
 
 use handlers::{lock, Shared};
 
+use crate::server_thread::ServerThread;
+
 /// The default limit of the legacy multipart upload (Zenodo: 100 MB).
 pub const LEGACY_UPLOAD_LIMIT: u64 = 100 * 1024 * 1024;
 
-/// A running emulator. Dropping it leaves the server running until the runtime ends; call
-/// [`ZenodoEmulator::stop`] to stop it (stored files are removed with the emulator).
+/// A running emulator. Dropping it stops the server; stored files go with it.
 pub struct ZenodoEmulator {
     url: String,
     addr: SocketAddr,
     state: Shared,
-    handle: ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: ServerThread,
     _files: tempfile::TempDir,
 }
 
@@ -78,39 +78,21 @@ impl ZenodoEmulator {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Its own thread and actix system: usable from any test runtime and from sync code.
-        let thread = std::thread::spawn(move || {
-            let sys = actix_web::rt::System::new();
-            sys.block_on(async move {
-                let server = HttpServer::new(move || app(data.clone()))
-                    .workers(2)
-                    .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen(listener);
-                match server {
-                    Ok(server) => {
-                        let server = server.run();
-                        let _ = tx.send(Ok(server.handle()));
-                        let _ = server.await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-        });
-        let handle = rx
-            .recv()
-            .map_err(|_| std::io::Error::other("the Zenodo emulator thread ended early"))??;
+        let server = ServerThread::spawn(move || {
+            Ok(HttpServer::new(move || app(data.clone()))
+                .workers(2)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .listen(listener)?
+                .run())
+        })?;
         let url = format!("http://{addr}");
         lock(&state).base_url = url.clone();
         Ok(Self {
             url,
             addr,
             state,
-            handle,
-            thread: Some(thread),
+            server,
             _files: files,
         })
     }
@@ -243,20 +225,8 @@ impl ZenodoEmulator {
     }
 
     /// Stops the server and waits for it.
-    pub async fn stop(mut self) {
-        self.handle.stop(false).await;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for ZenodoEmulator {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            // Stop without awaiting: the server thread ends on its own.
-            drop(self.handle.stop(false));
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }
 
