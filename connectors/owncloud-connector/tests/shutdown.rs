@@ -4,45 +4,27 @@
 //! `SHUTDOWN_TIMEOUT_SECS` is cut and the process still exits 0.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use test_support::faulty::{pattern_sha256, FaultyUpstream, Mode};
-use tokio::process::{Child, Command};
+use test_support::load;
+use tokio::process::Child;
 
 const BIN: &str = env!("CARGO_BIN_EXE_owncloud-connector");
 const USER_ID: &str = "port-owncloud://alice:tok";
 
 async fn spawn(upstream: &str, grace_secs: u64) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .env_clear()
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("OWNCLOUD_INSTALLATION_URL", upstream)
-        .env("SHUTDOWN_TIMEOUT_SECS", grace_secs.to_string())
-        .env("LOGLEVEL", "WARNING")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{base}/ready"))
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(Instant::now() < deadline, "never became ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (child, base)
+    let grace = grace_secs.to_string();
+    load::spawn_ready(
+        BIN,
+        &[
+            ("OWNCLOUD_INSTALLATION_URL", upstream),
+            ("SHUTDOWN_TIMEOUT_SECS", &grace),
+        ],
+    )
+    .await
 }
 
 fn sigterm(child: &Child) {

@@ -7,6 +7,7 @@
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.
 
 pub mod faulty;
+pub mod load;
 mod server_thread;
 pub mod token_storage;
 pub mod webdav;
