@@ -343,6 +343,20 @@ struct Written {
     sha256: String,
 }
 
+impl Written {
+    fn into_file(self, id: String, key: String, path: PathBuf) -> StoredFile {
+        StoredFile {
+            id,
+            mimetype: mimetype(&key),
+            key,
+            size: self.size,
+            md5: self.md5,
+            sha256: self.sha256,
+            path,
+        }
+    }
+}
+
 async fn write_stream<S, E>(path: &Path, mut body: S, limit: u64) -> Result<Written, bool>
 where
     S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
@@ -454,15 +468,7 @@ pub(crate) async fn bucket_put(
         let _ = tokio::fs::remove_file(&blob).await;
         return error(400, "File is smaller than expected.");
     }
-    let file = StoredFile {
-        id: file_id,
-        mimetype: mimetype(&key),
-        key,
-        size: written.size,
-        md5: written.md5,
-        sha256: written.sha256,
-        path: blob.clone(),
-    };
+    let file = written.into_file(file_id, key, blob.clone());
     let mut g = lock(&st);
     let Some(dep) = g.depositions.get_mut(&dep_id) else {
         let _ = std::fs::remove_file(&blob);
@@ -536,15 +542,7 @@ pub(crate) async fn legacy_upload(
         let _ = tokio::fs::remove_file(&blob).await;
         return error(400, "Missing file or name.");
     };
-    let file = StoredFile {
-        id: file_id,
-        mimetype: mimetype(&key),
-        key,
-        size: written.size,
-        md5: written.md5,
-        sha256: written.sha256,
-        path: blob.clone(),
-    };
+    let file = written.into_file(file_id, key, blob.clone());
     let mut g = lock(&st);
     let Some(dep) = g.depositions.get_mut(&dep_id) else {
         let _ = std::fs::remove_file(&blob);
