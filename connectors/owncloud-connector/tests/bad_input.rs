@@ -53,6 +53,16 @@ fn form(fields: &[(&str, &str)], file: bool) -> Form {
     f
 }
 
+/// The start of a hand-written upload of `/Data/x.txt`, up to the end of the file's bytes.
+fn file_upload(uid: &str) -> Vec<u8> {
+    format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"userId\"\r\n\r\n{uid}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"filepath\"\r\n\r\n/Data/x.txt\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nabc"
+    )
+    .into_bytes()
+}
+
 /// A hand-written multipart body (for what reqwest refuses to build).
 fn raw_multipart(h: &Harness, method: Method, body: &[u8]) -> RequestBuilder {
     h.http
@@ -307,6 +317,17 @@ async fn every_route_refuses_bad_input_with_a_problem() {
                     ]
                     .concat(),
                 ),
+                Want::Is(400),
+            ),
+            (
+                // The file's length is derived from Content-Length, and then wrong.
+                name("a part after the file part"),
+                raw_multipart(&h, method.clone(), &[file_upload(&uid).as_slice(), b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"late\"\r\n\r\nx\r\n--XyZ--\r\n"].concat()),
+                Want::Is(400),
+            ),
+            (
+                name("no CRLF after the closing boundary"),
+                raw_multipart(&h, method.clone(), &[file_upload(&uid).as_slice(), b"\r\n--XyZ--"].concat()),
                 Want::Is(400),
             ),
         ];

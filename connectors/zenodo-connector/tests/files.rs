@@ -246,8 +246,8 @@ async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
     .await;
     let id = env.create(Value::Null).await;
     let content = bytes(2 * 1024 * 1024, 5);
-    let (status, body) = env.upload(id, "spooled.bin", content.clone()).await;
-    assert_eq!(status, 200, "{body}");
+    let status = env.upload_chunked(id, "spooled.bin", content.clone()).await;
+    assert_eq!(status, 200);
     assert_eq!(env.zenodo.files(id)[0].sha256, sha256(&content));
     assert_eq!(
         std::fs::read_dir(spool.path()).unwrap().count(),
@@ -256,8 +256,9 @@ async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
     );
     env.stop().await;
 
-    // Proof that the unknown size went through the spool: without a spool dir it fails,
-    // while a known size streams through and succeeds.
+    // Proof that only the unknown size goes through the spool: without a spool dir a
+    // chunked upload fails, while a size declared in the `size` field, or derived from
+    // the request's Content-Length (how RDS sends files), streams through and succeeds.
     let gone = spool.path().join("missing");
     let env = common::start_with_options(
         common::local(),
@@ -268,8 +269,7 @@ async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
     )
     .await;
     let id = env.create(Value::Null).await;
-    let (status, _) = env.upload(id, "a.bin", b"abc".to_vec()).await;
-    assert_eq!(status, 500);
+    assert_eq!(env.upload_chunked(id, "a.bin", b"abc".to_vec()).await, 500);
     let form = reqwest::multipart::Form::new()
         .text("userId", user_id())
         .text("filename", "b.bin")
@@ -286,6 +286,46 @@ async fn unknown_sizes_are_spooled_in_the_spool_dir_and_cleaned_up() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    let (status, body) = env.upload(id, "c.bin", content.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let stored = env.zenodo.files(id);
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().any(|f| f.sha256 == sha256(&content)));
+    env.stop().await;
+}
+
+/// The length derived from Content-Length holds only if the file part ends the body.
+/// Any other body is refused with a 400 that says what to do, and nothing is stored.
+#[tokio::test]
+async fn derived_sizes_hold_the_caller_to_the_closing_boundary() {
+    let env = start().await;
+    let id = env.create(Value::Null).await;
+    let user = user_id();
+    let head = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"userId\"\r\n\r\n{user}\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.bin\"\r\n\r\nabc"
+    );
+    let refused = [
+        // Another part after the file: the file is shorter than derived.
+        format!(
+            "{head}\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--b--\r\n"
+        ),
+        // No CRLF after the closing boundary: the file is 2 bytes longer than derived.
+        format!("{head}\r\n--b--"),
+    ];
+    for body in refused {
+        let (status, problem) = env.upload_raw(id, body.clone()).await;
+        assert_eq!(status, 400, "{body:?}: {problem}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("must be the last part"), "{detail}");
+        assert!(env.zenodo.files(id).is_empty(), "{body:?}");
+    }
+    // The same upload as clients write it (a preamble is allowed) is stored.
+    let (status, problem) = env
+        .upload_raw(id, format!("preamble\r\n{head}\r\n--b--\r\n"))
+        .await;
+    assert_eq!(status, 200, "{problem}");
+    assert_eq!(env.zenodo.files(id)[0].sha256, sha256(b"abc"));
     env.stop().await;
 }
 

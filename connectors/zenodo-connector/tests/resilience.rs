@@ -111,47 +111,42 @@ async fn zenodo_down_is_a_bounded_gateway_error() {
 }
 
 #[tokio::test]
-async fn a_spooled_upload_is_retried_after_a_rate_limit() {
+async fn small_and_spooled_uploads_are_retried_after_a_rate_limit() {
     let env = start().await;
     let id = env.create(json!({"title": "t"})).await;
-    env.zenodo.clear_requests();
-    env.zenodo.rate_limit_next_on("PUT", "/api/files/", 1, 1);
     let content = common::bytes(200_000, 9);
-    let (status, body) = env.upload(id, "r.bin", content.clone()).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(env.zenodo.files(id)[0].sha256, common::sha256(&content));
-    let puts: Vec<u16> = env
-        .zenodo
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PUT")
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(puts, vec![429, 201]);
+    // As RDS sends it (length derived, small: in memory), and chunked (spooled).
+    for chunked in [false, true] {
+        env.zenodo.clear_requests();
+        env.zenodo.rate_limit_next_on("PUT", "/api/files/", 1, 1);
+        let status = if chunked {
+            env.upload_chunked(id, "r.bin", content.clone()).await
+        } else {
+            env.upload(id, "r.bin", content.clone()).await.0
+        };
+        assert_eq!(status, 200, "chunked: {chunked}");
+        assert_eq!(env.zenodo.files(id)[0].sha256, common::sha256(&content));
+        let puts: Vec<u16> = env
+            .zenodo
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT")
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(puts, vec![429, 201], "chunked: {chunked}");
+    }
     env.stop().await;
 }
 
 #[tokio::test]
+/// A file larger than what is kept in memory streams through once: its bytes are gone
+/// after a failed PUT, so the failure goes back to the caller.
 async fn a_streamed_upload_is_not_repeated() {
     let env = start().await;
     let id = env.create(json!({"title": "t"})).await;
     env.zenodo.fail_next_on("PUT", "/api/files/", 1, 503);
-    let form = reqwest::multipart::Form::new()
-        .text("userId", user_id())
-        .text("filename", "s.bin")
-        .text("size", "4")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"abcd".to_vec()).file_name("s.bin"),
-        );
-    let resp = env
-        .http
-        .post(env.url(&format!("/metadata/project/{id}/files")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 502);
+    let (status, _) = env.upload(id, "s.bin", common::bytes(2 << 20, 3)).await;
+    assert_eq!(status, 502);
     assert!(env.zenodo.files(id).is_empty());
     let puts = env
         .zenodo

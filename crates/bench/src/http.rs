@@ -366,18 +366,19 @@ impl Via {
         filename: &str,
         body: reqwest::Body,
         len: u64,
-        declare_size: bool,
+        sizing: Sizing,
     ) -> Result<Transfer> {
         let mut form = reqwest::multipart::Form::new()
             .text("userId", USER)
             .text("filename", filename.to_owned());
-        if declare_size {
+        if sizing == Sizing::SizeField {
             form = form.text("size", len.to_string());
         }
-        let form = form.part(
-            "file",
-            reqwest::multipart::Part::stream_with_length(body, len).file_name(filename.to_owned()),
-        );
+        let part = match sizing {
+            Sizing::Chunked => reqwest::multipart::Part::stream(body),
+            _ => reqwest::multipart::Part::stream_with_length(body, len),
+        };
+        let form = form.part("file", part.file_name(filename.to_owned()));
         let started = Instant::now();
         let resp = self
             .http
@@ -417,4 +418,16 @@ mod tests {
             vec![("/r/a/".to_owned(), true), ("/r/a/x.txt".to_owned(), false)]
         );
     }
+}
+
+/// How a Zenodo upload tells its length.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sizing {
+    /// A request `Content-Length`, no `size` field: as RDS's exporter (Python
+    /// `requests`) sends it; the connector derives the file's length.
+    ContentLength,
+    /// The optional `size` form field as well.
+    SizeField,
+    /// Chunked, no length anywhere: the connector must spool the file.
+    Chunked,
 }

@@ -74,9 +74,10 @@ pub fn normalise_date(raw: &str) -> Option<String> {
 }
 
 /// Plain text to Zenodo's HTML description: line breaks become `<br>` (as the original
-/// port did).
+/// port did). CRLF, LF and a lone CR each count as one break, so that a second round
+/// trip gives the same HTML.
 pub fn text_to_html(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\n', "<br>")
+    text.replace("\r\n", "\n").replace(['\r', '\n'], "<br>")
 }
 
 /// The inverse of [`text_to_html`] for line breaks; other HTML is left alone.
@@ -297,6 +298,11 @@ mod tests {
         );
         assert_eq!(split_creator_name("CERN"), None);
         assert_eq!(text_to_html("a\nb\r\nc"), "a<br>b<br>c");
+        // Found by fuzzing: "c\r\r\nd" once gave "c\r<br>d", and a second round "c<br>d".
+        assert_eq!(text_to_html("c\r\r\nd\re"), "c<br><br>d<br>e");
+        let html = "a<br/>b\r\r\nc";
+        let once = text_to_html(&html_to_text(html));
+        assert_eq!(text_to_html(&html_to_text(&once)), once);
         assert_eq!(html_to_text("a<br>b<br/>c<br />d"), "a\nb\nc\nd");
     }
 }

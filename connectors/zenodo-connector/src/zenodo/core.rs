@@ -243,8 +243,8 @@ impl ZenodoApi {
     }
 
     /// `PUT {bucket}/{key}` with a known length, as a transfer (no overall deadline).
-    /// A streamed body is sent once; a spooled one is reopened and retried like any
-    /// idempotent call (the same key overwrites).
+    /// A streamed body is sent once; one in memory or spooled is sent again and retried
+    /// like any idempotent call (the same key overwrites).
     pub async fn put_bucket_object(
         &self,
         creds: &Credentials,
@@ -274,6 +274,18 @@ impl ZenodoApi {
                     &self.http,
                     self.policy,
                     Idempotency::Single,
+                    Deadline::Transfer,
+                    &what,
+                    make,
+                )
+                .await?
+            }
+            UploadBody::Memory(bytes) => {
+                let make = || Ok(request(reqwest::Body::from(bytes.clone())));
+                retry::send_with(
+                    &self.http,
+                    self.policy,
+                    Idempotency::Idempotent,
                     Deadline::Transfer,
                     &what,
                     make,
@@ -310,6 +322,8 @@ impl ZenodoApi {
 pub enum UploadBody {
     /// The caller's stream, of a declared length.
     Stream { body: reqwest::Body, len: u64 },
+    /// A small file read into memory.
+    Memory(bytes::Bytes),
     /// A spooled file on disk (removed by its owner afterwards).
     File { path: std::path::PathBuf, len: u64 },
 }
@@ -318,6 +332,7 @@ impl UploadBody {
     pub fn length(&self) -> u64 {
         match self {
             UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
+            UploadBody::Memory(bytes) => bytes.len() as u64,
         }
     }
 }

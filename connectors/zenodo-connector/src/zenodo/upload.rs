@@ -1,9 +1,12 @@
 //! Getting an upload into a body Zenodo's bucket accepts.
 //!
 //! A bucket `PUT` needs `Content-Length` (a chunked body is refused: zenodo/zenodo#1986).
-//! With a known size the caller's stream goes straight through; with an unknown one it is
-//! spooled to a temporary file on disk first (memory stays flat whatever the size), then
-//! sent from there with its length. The file is removed when the [`Prepared`] is dropped.
+//! With a known size (declared, or derived from the request by the core) the caller's
+//! stream goes straight through, and is sent once; a small file is read into memory
+//! first, so that a rate limit or a 5xx on its PUT can be retried. With an unknown size
+//! the file is spooled to a temporary file on disk first (memory stays flat whatever the
+//! size), then sent from there with its length, and retried like a small one. The file
+//! is removed when the [`Prepared`] is dropped.
 //!
 //! Zenodo has no folders (zenodo/zenodo#1089): [`flat_name`] joins path segments with `_`.
 
@@ -19,6 +22,9 @@ use super::core::UploadBody;
 
 /// Zenodo's limit per file (and per record).
 pub const MAX_FILE_BYTES: u64 = 50_000_000_000;
+/// Known sizes up to this are read into memory (retryable) rather than streamed: at
+/// 64 concurrent uploads at most 64 MiB.
+const IN_MEMORY_MAX: u64 = 1024 * 1024;
 /// Space the spool directory must have left before an upload of unknown size begins.
 const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
 /// How often (in bytes written) free space is checked again while spooling.
@@ -62,6 +68,10 @@ fn too_large() -> ConnectorError {
     ))
 }
 
+fn broke_off(e: std::io::Error) -> ConnectorError {
+    ConnectorError::BadRequest(format!("the upload broke off: {e}"))
+}
+
 fn io_error(e: std::io::Error) -> ConnectorError {
     match e.kind() {
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => no_space(),
@@ -71,17 +81,30 @@ fn io_error(e: std::io::Error) -> ConnectorError {
 
 /// Streams or spools `upload` so it can be sent with a `Content-Length`.
 pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepared, ConnectorError> {
-    if let Some(len) = upload.size {
-        if len > MAX_FILE_BYTES {
-            return Err(too_large());
+    match upload.size {
+        Some(len) if len > MAX_FILE_BYTES => return Err(too_large()),
+        Some(len) if len > IN_MEMORY_MAX => {
+            return Ok(Prepared {
+                body: UploadBody::Stream {
+                    body: reqwest::Body::wrap_stream(upload.body),
+                    len,
+                },
+                spool: None,
+            })
         }
-        return Ok(Prepared {
-            body: UploadBody::Stream {
-                body: reqwest::Body::wrap_stream(upload.body),
-                len,
-            },
-            spool: None,
-        });
+        Some(len) => {
+            // The core ends the stream with an error if it outgrows `len`.
+            let mut buf = bytes::BytesMut::with_capacity(len as usize);
+            let mut body = upload.body;
+            while let Some(chunk) = body.next().await {
+                buf.extend_from_slice(&chunk.map_err(broke_off)?);
+            }
+            return Ok(Prepared {
+                body: UploadBody::Memory(buf.freeze()),
+                spool: None,
+            });
+        }
+        None => {}
     }
     let dir: PathBuf = spool_dir
         .map(Path::to_path_buf)
@@ -100,8 +123,7 @@ pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepare
     let mut next_check = SPACE_CHECK_EVERY;
     while let Some(chunk) = body.next().await {
         // The caller broke off: nothing to send (the spool file goes with `path`).
-        let chunk =
-            chunk.map_err(|e| ConnectorError::BadRequest(format!("the upload broke off: {e}")))?;
+        let chunk = chunk.map_err(broke_off)?;
         len += chunk.len() as u64;
         if len > MAX_FILE_BYTES {
             return Err(too_large());
@@ -185,12 +207,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn known_size_streams_through() {
+    async fn known_sizes_stream_through_small_ones_via_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let p = prepare(upload(vec![b"abc"], Some(3)), Some(dir.path()))
+        let big = IN_MEMORY_MAX + 1;
+        let p = prepare(upload(vec![b"abc"], Some(big)), Some(dir.path()))
             .await
             .unwrap();
-        assert_eq!(p.body.length(), 3);
+        assert!(matches!(p.body, UploadBody::Stream { len, .. } if len == big));
+        let p = prepare(upload(vec![b"ab", b"c"], Some(3)), Some(dir.path()))
+            .await
+            .unwrap();
+        assert!(matches!(&p.body, UploadBody::Memory(b) if b.as_ref() == b"abc"));
         assert!(p.spool.is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let too_big = prepare(upload(vec![], Some(MAX_FILE_BYTES + 1)), None)

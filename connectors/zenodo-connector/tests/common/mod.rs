@@ -125,6 +125,44 @@ impl Env {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// An upload whose length nobody knows beforehand: a streamed part, sent chunked.
+    pub async fn upload_chunked(&self, project: u64, filename: &str, content: Vec<u8>) -> u16 {
+        let chunks = content
+            .chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>();
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let form = reqwest::multipart::Form::new()
+            .text("userId", user_id())
+            .text("filename", filename.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::stream(body).file_name(filename.to_owned()),
+            );
+        let resp = self
+            .http
+            .post(self.url(&format!("/metadata/project/{project}/files")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    }
+
+    /// A multipart body written by hand, with boundary `b`.
+    pub async fn upload_raw(&self, project: u64, body: String) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(self.url(&format!("/metadata/project/{project}/files")))
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn stop(self) {
         self.conn.stop().await;
         self.zenodo.stop().await;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use super::pct;
+use crate::http::Sizing;
 use crate::report::{mib, Results, Section, Target, Throughput};
 use crate::stats::{ratios, Samples, MIB};
 use crate::{data, Ctx};
@@ -80,7 +81,7 @@ async fn connector_flow(ctx: &Ctx, total: u64) -> Result<f64> {
         for f in chunk {
             let (body, len) = body_of(v.open_file(f).await?)?;
             moved += v
-                .upload(&project, &zenodo_name(f), body, len, false)
+                .upload(&project, &zenodo_name(f), body, len, Sizing::ContentLength)
                 .await?
                 .bytes;
         }

@@ -14,8 +14,10 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send +
 pub struct Upload {
     /// The name the caller gave: the `filename` form field, else the part's file name.
     pub filename: Option<String>,
-    /// The declared size: a `size` form field or the part's own `Content-Length`.
-    /// Unknown for most multipart uploads.
+    /// The file's size: declared (a `size` form field, the part's own `Content-Length`)
+    /// or derived from the request's `Content-Length` when the file part is last. The
+    /// core ends the body with an error if the bytes do not match it. Unknown for a
+    /// chunked request without a `size` field.
     pub size: Option<u64>,
     pub content_type: Option<String>,
     /// The text form fields that came before the file part (userId excluded).

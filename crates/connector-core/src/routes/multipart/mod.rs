@@ -5,6 +5,12 @@
 //! provider sends bytes upstream while they arrive and memory stays flat whatever the
 //! size. (actix's multipart types are not `Send`; the channel is also the bridge to the
 //! `Send` stream reqwest needs.)
+//!
+//! The file part's length is known when the caller declares it (a `size` field, the
+//! part's `Content-Length`) or, failing that, derived from the request's
+//! `Content-Length` ([`part_length`]); either way the pump holds the caller to it.
+
+mod part_length;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,6 +25,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::error::ConnectorError;
 use crate::interface::Upload;
+use part_length::Prefix;
 
 /// Names of the file part: the RDS exporter sends `file`; the interface document says `files`.
 const FILE_PARTS: &[&str] = &["file", "files"];
@@ -31,6 +38,8 @@ const CHANNEL_CHUNKS: usize = 16;
 pub(crate) struct MultipartUpload {
     pub fields: HashMap<String, String>,
     file: Field,
+    /// The file part's length derived from the request's `Content-Length`.
+    derived_length: Option<u64>,
     /// Kept alive while the file part is read: the part reads through it.
     _multipart: Multipart,
 }
@@ -53,7 +62,8 @@ impl MultipartUpload {
                 "send the upload as multipart/form-data with the fields first and the file part `file` last".into(),
             ));
         }
-        let mut multipart = Multipart::new(req.headers(), payload);
+        let prefix = Prefix::default();
+        let mut multipart = Multipart::new(req.headers(), prefix.record(payload));
         let mut fields = HashMap::new();
         while let Some(field) = multipart.next().await {
             let mut field = field.map_err(|e| {
@@ -65,9 +75,13 @@ impl MultipartUpload {
                 .and_then(|cd| cd.get_filename())
                 .is_some();
             if FILE_PARTS.contains(&name.as_str()) || has_filename {
+                let derived_length = boundary(content_type)
+                    .zip(request_length(req))
+                    .and_then(|(b, len)| prefix.file_length(&b, fields.len() + 1, len));
                 return Ok(Self {
                     fields,
                     file: field,
+                    derived_length,
                     _multipart: multipart,
                 });
             }
@@ -127,11 +141,22 @@ impl MultipartUpload {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let size = match self.fields.get("size") {
+        let declared = match self.fields.get("size") {
             Some(s) => Some(s.trim().parse::<u64>().map_err(|_| {
                 ConnectorError::BadRequest("size must be a whole number of bytes".into())
             })?),
             None => part_length,
+        };
+        let size = declared.or(self.derived_length);
+        // What to tell a caller whose file part is not `size` bytes long.
+        let mismatch = move |what: String| {
+            match declared {
+            Some(_) => what,
+            None => format!(
+                "{what} (derived from the request's Content-Length: the file part must be the last part, \
+                 followed only by the closing boundary; or send the optional `size` field)"
+            ),
+        }
         };
         let content_type = self.file.content_type().map(|m| m.essence_str().to_owned());
         self.fields.remove(user_id_field);
@@ -162,9 +187,9 @@ impl MultipartUpload {
                         seen += c.len() as u64;
                         match size.filter(|&d| seen > d) {
                             Some(d) => {
-                                let msg = format!(
+                                let msg = mismatch(format!(
                                     "the upload is longer than its declared size of {d} bytes"
-                                );
+                                ));
                                 (Err(std::io::Error::other(msg.clone())), Some(msg))
                             }
                             None => (Ok(c), None),
@@ -179,9 +204,11 @@ impl MultipartUpload {
                     return fault;
                 }
             }
-            let fault = size
-                .filter(|&d| seen < d)
-                .map(|d| format!("the upload ended after {seen} of its declared {d} bytes"));
+            let fault = size.filter(|&d| seen < d).map(|d| {
+                mismatch(format!(
+                    "the upload ended after {seen} of its declared {d} bytes"
+                ))
+            });
             if let Some(msg) = &fault {
                 let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
             }
@@ -193,4 +220,25 @@ impl MultipartUpload {
             None => result,
         }
     }
+}
+
+/// The `boundary` parameter of a multipart `Content-Type`.
+fn boundary(content_type: &str) -> Option<String> {
+    let mime: actix_web::mime::Mime = content_type.parse().ok()?;
+    Some(
+        mime.get_param(actix_web::mime::BOUNDARY)?
+            .as_str()
+            .to_owned(),
+    )
+}
+
+/// The request body's length, when the caller declared it (not chunked).
+fn request_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
