@@ -66,7 +66,7 @@ fn check_redacted(
     port: &str,
 ) {
     let layout = format!(
-        "Session {{ port: {port:?}, username: {user:?}, token: Some(\"[REDACTED]\") }} \
+        "Ok(Session {{ port: {port:?}, username: {user:?}, token: Some(\"[REDACTED]\") }}) \
          Credentials {{ username: {user:?}, token: \"[REDACTED]\" }}"
     );
     if token.len() < 3 || layout.contains(token) {
