@@ -3,12 +3,8 @@
 //! A failed or abandoned upload deletes its temporary file (even when the request is
 //! dropped mid-way, through [`TempGuard`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-
-use connector_core::interface::{ByteStream, StoragePath, Upload, WriteMode};
+use connector_core::interface::{StoragePath, Upload, WriteMode};
 use connector_core::{ConnectorError, Credentials, Result};
-use futures_util::StreamExt;
 use reqwest::Body;
 
 use super::core::{what, DavCore};
@@ -65,68 +61,6 @@ impl Drop for TempGuard {
                 Err(e) => tracing::warn!(path = %path, error = %e, "could not remove an unfinished upload"),
             }
         });
-    }
-}
-
-/// Watches the caller's bytes on their way upstream, so that a failed PUT caused by the
-/// caller (a broken-off upload, a wrong declared size) is answered as the caller's
-/// mistake (400), not as a provider failure.
-#[derive(Default)]
-struct Tally {
-    declared: Option<u64>,
-    seen: AtomicU64,
-    caller_failed: AtomicBool,
-    too_long: AtomicBool,
-    /// The caller's stream ended normally (so a short count is the caller's doing).
-    ended: AtomicBool,
-}
-
-impl Tally {
-    fn watch(self: &Arc<Self>, body: ByteStream) -> ByteStream {
-        let tally = Arc::clone(self);
-        let at_end = Arc::clone(self);
-        let end_marker = futures_util::stream::once(async move {
-            at_end.ended.store(true, Ordering::Relaxed);
-            None
-        });
-        let counted = body.map(move |item| {
-            match &item {
-                Ok(chunk) => {
-                    let n = chunk.len() as u64;
-                    let seen = tally.seen.fetch_add(n, Ordering::Relaxed) + n;
-                    if tally.declared.is_some_and(|d| seen > d) {
-                        tally.too_long.store(true, Ordering::Relaxed);
-                        return Some(Err(std::io::Error::other(
-                            "the upload is longer than its declared size",
-                        )));
-                    }
-                }
-                Err(_) => tally.caller_failed.store(true, Ordering::Relaxed),
-            }
-            Some(item)
-        });
-        Box::pin(
-            counted
-                .chain(end_marker)
-                .filter_map(futures_util::future::ready),
-        )
-    }
-
-    /// Why the upload failed on the caller's side, if it did.
-    fn caller_fault(&self) -> Option<String> {
-        let seen = self.seen.load(Ordering::Relaxed);
-        if self.caller_failed.load(Ordering::Relaxed) {
-            return Some("the upload was interrupted before the file was complete".into());
-        }
-        match self.declared {
-            Some(d) if self.too_long.load(Ordering::Relaxed) => Some(format!(
-                "the upload is longer than its declared size of {d} bytes"
-            )),
-            Some(d) if seen < d && self.ended.load(Ordering::Relaxed) => Some(format!(
-                "the upload ended after {seen} of its declared {d} bytes"
-            )),
-            _ => None,
-        }
     }
 }
 
@@ -194,26 +128,17 @@ pub async fn write(
         path: temp.clone(),
         armed: true,
     };
-    let tally = Arc::new(Tally {
-        declared: upload.size,
-        ..Tally::default()
-    });
-    let body = Body::wrap_stream(tally.watch(upload.body));
-    let put = core
-        .put(
-            creds,
-            &temp,
-            body,
-            upload.size,
-            upload.content_type.as_deref(),
-        )
-        .await;
-    if let Err(e) = put {
-        return Err(match tally.caller_fault() {
-            Some(why) => ConnectorError::BadRequest(why),
-            None => e,
-        });
-    }
+    // A caller that breaks off, or sends other than its size, makes the body end in an
+    // error: the PUT fails, the guard removes the temporary file, and the core answers
+    // the caller's fault as a 400 (it watches the bytes, see `Upload::size`).
+    core.put(
+        creds,
+        &temp,
+        Body::wrap_stream(upload.body),
+        upload.size,
+        upload.content_type.as_deref(),
+    )
+    .await?;
     core.move_to(creds, &temp, path).await?;
     guard.disarm();
     Ok(())

@@ -261,67 +261,34 @@ impl ZenodoApi {
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .body(b)
         };
-        let resp = match body {
-            UploadBody::Stream { body, .. } => {
-                let once = std::sync::Mutex::new(Some(body));
-                let make = || {
-                    let taken = once.lock().ok().and_then(|mut b| b.take());
-                    taken.map(request).ok_or_else(|| {
-                        ConnectorError::Internal("a streamed upload cannot be sent twice".into())
-                    })
-                };
-                retry::send_with(
-                    &self.http,
-                    self.policy,
-                    Idempotency::Single,
-                    Deadline::Transfer,
-                    &what,
-                    make,
-                )
-                .await?
-            }
-            UploadBody::Memory(bytes) => {
-                let make = || Ok(request(reqwest::Body::from(bytes.clone())));
-                retry::send_with(
-                    &self.http,
-                    self.policy,
-                    Idempotency::Idempotent,
-                    Deadline::Transfer,
-                    &what,
-                    make,
-                )
-                .await?
-            }
-            UploadBody::File { path, .. } => {
-                let make = || {
-                    let file = std::fs::File::open(&path).map_err(|_| {
-                        ConnectorError::Internal("cannot reopen the spooled upload".into())
-                    })?;
-                    let stream = tokio_util::io::ReaderStream::with_capacity(
-                        tokio::fs::File::from_std(file),
-                        256 * 1024,
-                    );
-                    Ok(request(reqwest::Body::wrap_stream(stream)))
-                };
-                retry::send_with(
-                    &self.http,
-                    self.policy,
-                    Idempotency::Idempotent,
-                    Deadline::Transfer,
-                    &what,
-                    make,
-                )
-                .await?
-            }
+        let idempotency = body.idempotency();
+        let body = std::sync::Mutex::new(body);
+        let make = || {
+            let mut body = body
+                .lock()
+                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
+            body.attempt().map(request)
         };
+        let resp = retry::send_with(
+            &self.http,
+            self.policy,
+            idempotency,
+            Deadline::Transfer,
+            &what,
+            make,
+        )
+        .await?;
         json_of(resp, &what).await
     }
 }
 
 /// What a bucket upload sends.
 pub enum UploadBody {
-    /// The caller's stream, of a declared length.
-    Stream { body: reqwest::Body, len: u64 },
+    /// The caller's stream, of a declared length (taken by the first attempt).
+    Stream {
+        body: Option<reqwest::Body>,
+        len: u64,
+    },
     /// A small file read into memory.
     Memory(bytes::Bytes),
     /// A spooled file on disk (removed by its owner afterwards).
@@ -333,6 +300,35 @@ impl UploadBody {
         match self {
             UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
             UploadBody::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// A stream is sent once; memory and a spooled file can be sent again (the same key
+    /// overwrites).
+    fn idempotency(&self) -> Idempotency {
+        match self {
+            UploadBody::Stream { .. } => Idempotency::Single,
+            UploadBody::Memory(_) | UploadBody::File { .. } => Idempotency::Idempotent,
+        }
+    }
+
+    /// The body of one attempt.
+    fn attempt(&mut self) -> Result<reqwest::Body, ConnectorError> {
+        match self {
+            UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
+                ConnectorError::Internal("a streamed upload cannot be sent twice".into())
+            }),
+            UploadBody::Memory(bytes) => Ok(reqwest::Body::from(bytes.clone())),
+            UploadBody::File { path, .. } => {
+                let file = std::fs::File::open(&*path).map_err(|_| {
+                    ConnectorError::Internal("cannot reopen the spooled upload".into())
+                })?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(
+                    tokio::fs::File::from_std(file),
+                    256 * 1024,
+                );
+                Ok(reqwest::Body::wrap_stream(stream))
+            }
         }
     }
 }

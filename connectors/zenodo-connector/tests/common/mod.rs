@@ -104,25 +104,10 @@ impl Env {
     }
 
     /// An upload the way RDS's exporter sends it: fields userId, filename, username, then
-    /// the part `file` (no size known).
+    /// the part `file`; no `size` field, the request has a Content-Length.
     pub async fn upload(&self, project: u64, filename: &str, content: Vec<u8>) -> (u16, Value) {
-        let form = reqwest::multipart::Form::new()
-            .text("userId", user_id())
-            .text("filename", filename.to_owned())
-            .text("username", "alice")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(content).file_name(filename.to_owned()),
-            );
-        let resp = self
-            .http
-            .post(self.url(&format!("/metadata/project/{project}/files")))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let part = reqwest::multipart::Part::bytes(content);
+        self.upload_part(project, filename, part).await
     }
 
     /// An upload whose length nobody knows beforehand: a streamed part, sent chunked.
@@ -132,33 +117,41 @@ impl Env {
             .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
             .collect::<Vec<_>>();
         let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let part = reqwest::multipart::Part::stream(body);
+        self.upload_part(project, filename, part).await.0
+    }
+
+    async fn upload_part(
+        &self,
+        project: u64,
+        filename: &str,
+        part: reqwest::multipart::Part,
+    ) -> (u16, Value) {
         let form = reqwest::multipart::Form::new()
             .text("userId", user_id())
             .text("filename", filename.to_owned())
-            .part(
-                "file",
-                reqwest::multipart::Part::stream(body).file_name(filename.to_owned()),
-            );
-        let resp = self
-            .http
-            .post(self.url(&format!("/metadata/project/{project}/files")))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        resp.status().as_u16()
+            .text("username", "alice")
+            .part("file", part.file_name(filename.to_owned()));
+        self.post_files(project, |r| r.multipart(form)).await
     }
 
     /// A multipart body written by hand, with boundary `b`.
     pub async fn upload_raw(&self, project: u64, body: String) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(self.url(&format!("/metadata/project/{project}/files")))
-            .header("content-type", "multipart/form-data; boundary=b")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        self.post_files(project, |r| {
+            r.header("content-type", "multipart/form-data; boundary=b")
+                .body(body)
+        })
+        .await
+    }
+
+    /// `POST /metadata/project/{project}/files`: the status and the JSON answer.
+    async fn post_files(
+        &self,
+        project: u64,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> (u16, Value) {
+        let url = self.url(&format!("/metadata/project/{project}/files"));
+        let resp = build(self.http.post(url)).send().await.unwrap();
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
