@@ -294,12 +294,7 @@ pub struct Via {
 impl Via {
     pub async fn get_file(&self, path: &str) -> Result<Transfer> {
         let started = Instant::now();
-        let resp = self
-            .http
-            .get(format!("{}/storage/file", self.owncloud))
-            .json(&json!({"userId": USER, "filepath": path}))
-            .send()
-            .await?;
+        let resp = self.open_file(path).await?;
         drain(resp, started, "GET /storage/file").await
     }
 
