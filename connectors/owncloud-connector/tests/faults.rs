@@ -96,50 +96,52 @@ async fn assert_still_serving(conn: &RunningConnector, up: &FaultyUpstream) {
     );
 }
 
-#[actix_web::test]
-async fn body_closed_halfway_is_detected() {
+/// A download whose upstream body breaks in `mode` (4 MiB declared) is detected by the
+/// caller, and the connector serves on. `idle_secs`: the connector's idle timeout.
+async fn broken_body_is_detected(mode: fn(u64) -> Mode, idle_secs: u64) {
     let declared = 4 << 20;
-    let up = FaultyUpstream::start(Mode::Truncate {
-        declared,
-        sent: 1 << 20,
-    })
-    .await
-    .unwrap();
-    let conn = connector(&up.url(), 5, 10).await;
+    let up = FaultyUpstream::start(mode(declared)).await.unwrap();
+    let conn = connector(&up.url(), 5, idle_secs).await;
     assert_broken_download_detected(&conn, declared).await;
     assert_still_serving(&conn, &up).await;
     conn.stop().await;
 }
 
 #[actix_web::test]
+async fn body_closed_halfway_is_detected() {
+    broken_body_is_detected(
+        |declared| Mode::Truncate {
+            declared,
+            sent: 1 << 20,
+        },
+        10,
+    )
+    .await;
+}
+
+#[actix_web::test]
 async fn connection_reset_mid_body_is_detected() {
-    let declared = 4 << 20;
-    let up = FaultyUpstream::start(Mode::Reset {
-        declared,
-        sent: 1 << 20,
-    })
-    .await
-    .unwrap();
-    let conn = connector(&up.url(), 5, 10).await;
-    assert_broken_download_detected(&conn, declared).await;
-    assert_still_serving(&conn, &up).await;
-    conn.stop().await;
+    broken_body_is_detected(
+        |declared| Mode::Reset {
+            declared,
+            sent: 1 << 20,
+        },
+        10,
+    )
+    .await;
 }
 
 /// A body that stops flowing is cut after `IDLE_TIMEOUT_SECS`.
 #[actix_web::test]
 async fn stalled_body_is_cut_by_the_idle_timeout() {
-    let declared = 4 << 20;
-    let up = FaultyUpstream::start(Mode::StallBody {
-        declared,
-        sent: 512 << 10,
-    })
-    .await
-    .unwrap();
-    let conn = connector(&up.url(), 5, 2).await;
-    assert_broken_download_detected(&conn, declared).await;
-    assert_still_serving(&conn, &up).await;
-    conn.stop().await;
+    broken_body_is_detected(
+        |declared| Mode::StallBody {
+            declared,
+            sent: 512 << 10,
+        },
+        2,
+    )
+    .await;
 }
 
 /// A server that accepts and never answers: 504 once `RESPONSE_TIMEOUT_SECS` (2 s) has
