@@ -6,11 +6,11 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use connector_core::http::Upstream;
-use connector_core::interface::StoragePath;
+use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
-use reqwest::{Body, Method, RequestBuilder, Response};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
+use reqwest::{Method, RequestBuilder, Response};
 use secrecy::ExposeSecret;
 use url::Url;
 
@@ -193,6 +193,11 @@ impl DavCore {
         }
     }
 
+    /// A download's body, cut when the server sends no byte for the idle timeout.
+    pub fn body(&self, resp: Response) -> ByteStream {
+        self.http.download_body(resp)
+    }
+
     /// GET, streamed; `range` passed through. Errors are mapped; 200/206 returned.
     pub async fn get(
         &self,
@@ -230,20 +235,18 @@ impl DavCore {
         &self,
         creds: &Credentials,
         path: &StoragePath,
-        body: Body,
+        body: ByteStream,
         size: Option<u64>,
         content_type: Option<&str>,
     ) -> Result<()> {
         let mut req = self.request(Method::PUT, self.url(creds, path, false)?, creds)?;
         if let Some(len) = size {
-            req = req
-                .header(CONTENT_LENGTH, len)
-                .header("OC-Total-Length", len);
+            req = req.header("OC-Total-Length", len);
         }
         if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(ct).ok()) {
             req = req.header(CONTENT_TYPE, ct);
         }
-        let resp = self.http.send_transfer(req.body(body)).await?;
+        let resp = self.http.send_transfer(req, body, size).await?;
         match resp.status().as_u16() {
             200 | 201 | 204 => Ok(()),
             _ => Err(Self::fail(resp, &what("file", path), creds).await),

@@ -20,7 +20,6 @@ use std::future::Future;
 use async_trait::async_trait;
 use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
 use connector_core::{ConnectorError, Credentials, Result};
-use futures_util::TryStreamExt;
 use reqwest::header::{HeaderMap, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 
 use self::core::{what, DavCore, Depth};
@@ -108,7 +107,8 @@ impl FileStorage for OwncloudStorage {
                 |p| async move { self.core.get(creds, &p, range).await },
             )
             .await?;
-        let headers = resp.headers();
+        let headers = resp.headers().clone();
+        let headers = &headers;
         Ok(FileDownload {
             status: resp.status().as_u16(),
             content_length: resp.content_length(),
@@ -116,7 +116,7 @@ impl FileStorage for OwncloudStorage {
             content_range: header(headers, CONTENT_RANGE),
             etag: header(headers, ETAG),
             last_modified: header(headers, LAST_MODIFIED),
-            body: Box::pin(resp.bytes_stream().map_err(std::io::Error::other)),
+            body: self.core.body(resp),
         })
     }
 

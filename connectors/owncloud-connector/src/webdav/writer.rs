@@ -5,7 +5,6 @@
 
 use connector_core::interface::{StoragePath, Upload, WriteMode};
 use connector_core::{ConnectorError, Credentials, Result};
-use reqwest::Body;
 
 use super::core::{what, DavCore};
 
@@ -134,7 +133,7 @@ pub async fn write(
     core.put(
         creds,
         &temp,
-        Body::wrap_stream(upload.body),
+        upload.body,
         upload.size,
         upload.content_type.as_deref(),
     )
