@@ -285,8 +285,15 @@ impl ZenodoApi {
     ) -> Result<(), ConnectorError> {
         let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
         let what = format!("the removal of {key}");
-        self.call(creds, Method::DELETE, &url, None, Idempotency::Idempotent, &what)
-            .await?;
+        self.call(
+            creds,
+            Method::DELETE,
+            &url,
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await?;
         Ok(())
     }
 }
@@ -324,9 +331,9 @@ impl UploadBody {
             UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
                 ConnectorError::Internal("a streamed upload cannot be sent twice".into())
             }),
-            UploadBody::Memory(bytes) => Ok(Box::pin(futures_util::stream::iter([Ok(
-                bytes.clone(),
-            )]))),
+            UploadBody::Memory(bytes) => {
+                Ok(Box::pin(futures_util::stream::iter([Ok(bytes.clone())])))
+            }
             UploadBody::File { path, .. } => {
                 let file = std::fs::File::open(&*path).map_err(|_| {
                     ConnectorError::Internal("cannot reopen the spooled upload".into())

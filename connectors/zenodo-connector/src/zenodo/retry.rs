@@ -90,7 +90,10 @@ pub async fn send(
     what: &str,
     make: impl Fn() -> RequestBuilder,
 ) -> Result<Response, ConnectorError> {
-    send_with(http, policy, idempotency, what, || Ok(Attempt::Call(make()))).await
+    send_with(http, policy, idempotency, what, || {
+        Ok(Attempt::Call(make()))
+    })
+    .await
 }
 
 /// [`send`] for requests whose building can fail (a spooled body reopened per attempt)

@@ -207,7 +207,11 @@ mod tests {
         let (mut dropped, early) = hashing(chunks(&[b"ab", b"c"]), &[Algorithm::Md5]);
         assert!(dropped.next().await.is_some());
         drop(dropped);
-        assert_eq!(early.get().map(|d| d.bytes), Some(2), "dropped: what passed");
+        assert_eq!(
+            early.get().map(|d| d.bytes),
+            Some(2),
+            "dropped: what passed"
+        );
         while s.next().await.is_some() {}
         let d = handle.get().unwrap();
         assert_eq!(d.bytes, 11);
@@ -223,7 +227,9 @@ mod tests {
         assert!(d
             .verify(Algorithm::Md5, "5EB63BBBE01EEED093CB22BB8F5ACDC3", "f")
             .is_ok());
-        let bad = d.verify(Algorithm::Md5, "00", "file \"a.txt\"").unwrap_err();
+        let bad = d
+            .verify(Algorithm::Md5, "00", "file \"a.txt\"")
+            .unwrap_err();
         assert_eq!(bad.status().as_u16(), 502);
         assert!(bad.to_string().contains("file \"a.txt\""), "{bad}");
     }
@@ -234,7 +240,10 @@ mod tests {
             Ok(Bytes::from_static(b"a")),
             Err(std::io::Error::other("cut")),
         ];
-        let (mut s, handle) = hashing(Box::pin(futures_util::stream::iter(items)), &[Algorithm::Sha256]);
+        let (mut s, handle) = hashing(
+            Box::pin(futures_util::stream::iter(items)),
+            &[Algorithm::Sha256],
+        );
         while s.next().await.is_some() {}
         assert_eq!(handle.get(), None);
     }

@@ -14,7 +14,7 @@
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -98,6 +98,8 @@ pub(crate) struct Progress {
     last: AtomicU64,
     /// Milliseconds since `origin` (plus one) when the body ended; 0 while it flows.
     ended: AtomicU64,
+    /// The body's own source has nothing yet (the caller is slow, not the provider).
+    waiting_on_source: AtomicBool,
 }
 
 impl Progress {
@@ -106,6 +108,7 @@ impl Progress {
             origin: Instant::now(),
             last: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            waiting_on_source: AtomicBool::new(false),
         })
     }
 
@@ -124,7 +127,11 @@ impl Progress {
         let mut body = body;
         let mut sent = 0u64;
         Box::pin(futures_util::stream::poll_fn(move |cx| {
-            let item = std::task::ready!(body.as_mut().poll_next(cx));
+            let polled = body.as_mut().poll_next(cx);
+            progress
+                .waiting_on_source
+                .store(polled.is_pending(), Ordering::Relaxed);
+            let item = std::task::ready!(polled);
             let now = progress.now_ms();
             progress.last.store(now, Ordering::Relaxed);
             if let Some(Ok(chunk)) = &item {
@@ -140,14 +147,29 @@ impl Progress {
 
 /// Resolves when the upload tracked by `progress` stalls: no chunk taken for `idle`, or
 /// no answer within `answer` after the body ended. Race it against the request.
-pub(crate) async fn stalled(progress: &Progress, idle: Duration, answer: Duration) -> TransferStall {
+///
+/// While the body waits on its own source (a caller's upload, which has an idle timeout
+/// of its own and is answered as the caller's fault), the provider is given twice as
+/// long, so the caller's stall is reported as such.
+pub(crate) async fn stalled(
+    progress: &Progress,
+    idle: Duration,
+    answer: Duration,
+) -> TransferStall {
     loop {
         let ended = progress.ended.load(Ordering::Relaxed);
         let (deadline, stall) = if ended > 0 {
-            (progress.at(ended - 1) + answer, TransferStall::Answer(answer))
+            (
+                progress.at(ended - 1) + answer,
+                TransferStall::Answer(answer),
+            )
         } else {
             let last = progress.last.load(Ordering::Relaxed);
-            (progress.at(last) + idle, TransferStall::Body(idle))
+            let patience = match progress.waiting_on_source.load(Ordering::Relaxed) {
+                true => idle * 2,
+                false => idle,
+            };
+            (progress.at(last) + patience, TransferStall::Body(idle))
         };
         if Instant::now() >= deadline {
             return stall;
@@ -201,7 +223,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_steady_stream_is_never_cut_however_long() {
         // 40 pieces, one every 0.5 s: 20 s in all with a 1 s idle timeout.
-        let mut s = idle_timeout(paced(40, Duration::from_millis(500)), Duration::from_secs(1));
+        let mut s = idle_timeout(
+            paced(40, Duration::from_millis(500)),
+            Duration::from_secs(1),
+        );
         let mut n = 0;
         while let Some(item) = s.next().await {
             item.unwrap();
@@ -243,11 +268,17 @@ mod tests {
         assert_eq!(ended.elapsed(), answer);
 
         let progress = Progress::new();
-        let mut body = progress.track(Box::pin(
-            futures_util::stream::iter([Ok(Bytes::from_static(b"x"))])
-                .chain(futures_util::stream::pending()),
-        ), None);
+        let mut body = progress.track(
+            Box::pin(
+                futures_util::stream::iter([Ok(Bytes::from_static(b"x"))])
+                    .chain(futures_util::stream::pending()),
+            ),
+            None,
+        );
         assert!(body.next().await.is_some());
-        assert_eq!(stalled(&progress, idle, answer).await, TransferStall::Body(idle));
+        assert_eq!(
+            stalled(&progress, idle, answer).await,
+            TransferStall::Body(idle)
+        );
     }
 }
