@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::ConnectorError;
-use crate::http::Upstream;
+use crate::http::{Upstream, UpstreamError};
 
 /// A parsed `userId`.
 #[derive(Clone)]
@@ -218,30 +218,30 @@ impl TokenResolver {
             utf8_percent_encode(username, NON_ALPHANUMERIC),
             utf8_percent_encode(&self.servicename, NON_ALPHANUMERIC),
         );
-        let unavailable = |_| {
-            ConnectorError::ServiceUnavailable(
-                "the token lookup service (port service) cannot be reached".into(),
-            )
+        let resp = match self.http.send(self.http.client().get(&url)).await {
+            Ok(resp) => resp,
+            Err(UpstreamError::CircuitOpen(open)) => return Err(open.into()),
+            Err(_) => {
+                return Err(ConnectorError::ServiceUnavailable(
+                    "the token lookup service (port service) cannot be reached".into(),
+                ))
+            }
         };
-        let resp = self
-            .http
-            .send(self.http.client().get(&url))
-            .await
-            .map_err(unavailable)?;
-        let status = resp.status().as_u16();
-        match status {
-            200 => {}
-            400..=499 => {
-                return Err(ConnectorError::Unauthorized(format!(
-                "no token for user {username:?} at service {:?}; connect the service in RDS first",
+        let no_token = || {
+            ConnectorError::Unauthorized(format!(
+                "user {username:?} has no token for service {:?}; connect the service in RDS first",
                 self.servicename
-            )))
-            }
-            _ => {
-                return Err(ConnectorError::ServiceUnavailable(format!(
-                    "the token lookup service answered HTTP {status}"
-                )))
-            }
+            ))
+        };
+        let failed = |status| {
+            ConnectorError::ServiceUnavailable(format!(
+                "the token lookup service answered HTTP {status}"
+            ))
+        };
+        match resp.status().as_u16() {
+            200 => {}
+            400..=499 => return Err(no_token()),
+            status => return Err(failed(status)),
         }
         let envelope: TokenEnvelope = resp.json().await.map_err(|_| {
             ConnectorError::ServiceUnavailable(

@@ -94,7 +94,7 @@ async fn attempt(
     let resp = http
         .send(http.client().post(url).json(payload))
         .await
-        .map_err(|e| Attempt::Transient(format!("cannot reach it: {}", e.without_url())))?;
+        .map_err(|e| Attempt::Transient(format!("cannot reach it: {e}")))?;
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap_or_default();
     // The Token Storage may echo the payload in an error: never log our secret.

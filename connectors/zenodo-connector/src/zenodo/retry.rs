@@ -6,8 +6,12 @@
 //!   idempotent calls (GET, metadata PUT, DELETE), as a POST may have taken effect.
 //! - Never more than `max_tries` attempts, never a wait longer than `max_wait`: a
 //!   `Retry-After` beyond it fails at once with 429, so a caller never hangs.
+//! - A small call has one deadline for all its attempts and waits together:
+//!   `RESPONSE_TIMEOUT_SECS`, under a Kubernetes ingress' 60 s, so the caller gets our
+//!   answer, not the proxy's. A wait that would end past it is not started: the last
+//!   error comes back at once.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use backon::{ExponentialBuilder, Retryable as _};
 use connector_core::http::Upstream;
@@ -50,7 +54,7 @@ pub enum Idempotency {
 /// How long an attempt may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deadline {
-    /// A small call: the response deadline applies.
+    /// A small call: the response deadline applies to all its attempts together.
     Response,
     /// A transfer: only the connect and idle timeouts (a large upload is never cut).
     Transfer,
@@ -101,6 +105,7 @@ pub async fn send_with(
     what: &str,
     make: impl Fn() -> Result<RequestBuilder, ConnectorError>,
 ) -> Result<Response, ConnectorError> {
+    let overall = Instant::now() + http.response_timeout();
     let attempt = || async {
         let req = make().map_err(|error| Failure {
             error,
@@ -108,7 +113,7 @@ pub async fn send_with(
             wait: None,
         })?;
         let sent = match deadline {
-            Deadline::Response => http.send(req).await,
+            Deadline::Response => http.send_by(req, overall).await,
             Deadline::Transfer => http.send_transfer(req).await,
         };
         let resp = sent.map_err(|e| {
@@ -146,10 +151,14 @@ pub async fn send_with(
     attempt
         .retry(backoff)
         .when(|f: &Failure| f.retry)
-        .adjust(move |f: &Failure, planned| match f.wait {
-            Some(w) if w > max_wait => None,
-            Some(w) => planned.map(|_| w),
-            None => planned,
+        .adjust(move |f: &Failure, planned| {
+            let wait = match f.wait {
+                Some(w) if w > max_wait => return None,
+                Some(w) => planned.map(|_| w),
+                None => planned,
+            }?;
+            let past_deadline = deadline == Deadline::Response && Instant::now() + wait >= overall;
+            (!past_deadline).then_some(wait)
         })
         .notify(|f: &Failure, wait| {
             tracing::info!(
