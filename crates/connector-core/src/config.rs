@@ -92,6 +92,9 @@ pub struct CommonConfig {
     pub circuit_breaker_failures: u32,
     /// `CIRCUIT_BREAKER_COOLDOWN_SECS`: how long an open circuit answers 503 at once.
     pub circuit_breaker_cooldown_secs: u64,
+    /// `REGISTRATION_CHECK_SECS`: how often the Token Storage is asked whether it still
+    /// holds our registration (re-registered when not; 0 = never).
+    pub registration_check_secs: u64,
 }
 
 impl Default for CommonConfig {
@@ -114,6 +117,7 @@ impl Default for CommonConfig {
             workers: 0,
             circuit_breaker_failures: 5,
             circuit_breaker_cooldown_secs: 30,
+            registration_check_secs: 60,
         }
     }
 }
@@ -262,6 +266,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "WORKERS",
     "CIRCUIT_BREAKER_FAILURES",
     "CIRCUIT_BREAKER_COOLDOWN_SECS",
+    "REGISTRATION_CHECK_SECS",
 ];
 
 /// The config file to read: `CONNECTOR_CONFIG`, else the fixed path when it exists.

@@ -241,6 +241,13 @@ impl TokenResolver {
         match resp.status().as_u16() {
             200 => {}
             400..=499 => return Err(no_token()),
+            500 => {
+                return Err(if says_no_token(resp).await {
+                    no_token()
+                } else {
+                    failed(500)
+                })
+            }
             status => return Err(failed(status)),
         }
         let envelope: TokenEnvelope = resp.json().await.map_err(|_| {
@@ -252,6 +259,42 @@ impl TokenResolver {
         self.cache.insert(username.to_owned(), token.clone());
         Ok(token)
     }
+}
+
+/// How much of a failed lookup's answer is read to recognise "no token".
+const NO_TOKEN_PROBE_BYTES: usize = 64 * 1024;
+
+/// Whether the port service's HTTP 500 means "this user has no token for the service".
+///
+/// The real port service (`RDS/layer2_use_cases/port/src/lib/TokenService.py`,
+/// `getTokenForServiceFromUser`) asks the Token Storage, whose `Storage.getToken` raises
+/// `UserNotExistsError` ("{user} not exist in {storage}") for an unknown user and for a
+/// user without that token alike (`token_storage/src/lib/Storage.py`), answered 404
+/// (`api/User/Token.py`, `get`); the port service re-raises that body as a bare
+/// `Exception`, which connexion-plus' default handler renders as 500
+/// `{"error": "Exception", "description": "{'description': '404 Not Found: ... not exist
+/// in ...'}", ...}`. Older pairings name `TokenNotFoundError` / `UserNotFoundError`
+/// (raised there for the Token Storage's `TokenNotExistsError` / `UserNotExistsError`).
+///
+/// The body also holds the Token Storage's whole store, secrets included: it is only
+/// searched for these markers, never logged or passed on.
+async fn says_no_token(mut resp: reqwest::Response) -> bool {
+    const MARKERS: [&str; 5] = [
+        " not exist in ",
+        "TokenNotFoundError",
+        "UserNotFoundError",
+        "TokenNotExistsError",
+        "UserNotExistsError",
+    ];
+    let mut head = Vec::new();
+    while head.len() < NO_TOKEN_PROBE_BYTES {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    MARKERS.iter().any(|m| head.contains(m))
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 struct Metrics {
@@ -16,6 +16,7 @@ struct Metrics {
     upstream_seconds: HistogramVec,
     registered: IntGauge,
     circuit: IntGaugeVec,
+    reregistrations: IntCounter,
 }
 
 /// The states of a circuit breaker, one series each (a fixed label set).
@@ -75,6 +76,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         &["upstream", "state"],
     )
     .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+    let reregistrations = IntCounter::new(
+        "connector_reregistrations_total",
+        "Registrations repeated because the Token Storage had lost ours (e.g. it restarted)",
+    )
+    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
     for c in [
         Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
         Box::new(request_seconds.clone()),
@@ -82,6 +88,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(upstream_seconds.clone()),
         Box::new(registered.clone()),
         Box::new(circuit.clone()),
+        Box::new(reregistrations.clone()),
     ] {
         // Names are distinct constants: registration cannot fail.
         let _ = registry.register(c);
@@ -94,6 +101,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         upstream_seconds,
         registered,
         circuit,
+        reregistrations,
     }
 });
 
@@ -138,6 +146,10 @@ pub(crate) fn init_circuit_state(upstream: &str) {
     if unset {
         set_circuit_state(upstream, "closed");
     }
+}
+
+pub(crate) fn count_reregistration() {
+    METRICS.reregistrations.inc();
 }
 
 /// The Prometheus text exposition of every metric.

@@ -131,14 +131,16 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             let (tx, rx) = oneshot::channel();
             let descriptor = Arc::new(built.descriptor);
             let ready = readiness.clone();
+            let check = Duration::from_secs(common.registration_check_secs);
             let task = tokio::spawn(async move {
                 match registration::register(&http, &url, &descriptor, registration::backoff())
                     .await
                 {
-                    Ok(_) => {
+                    Ok(outcome) => {
                         if ready.phase() == Phase::Registering {
                             ready.set(Phase::Ready);
                         }
+                        registration::watch(&http, &url, &descriptor, check, outcome).await;
                     }
                     Err(e) => {
                         let _ = tx.send(e);
