@@ -203,8 +203,12 @@ async fn register(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
     if let Some(resp) = pre(&shared).await {
         return resp;
     }
-    let bad =
-        || HttpResponse::BadRequest().json(json!({"success": false, "message": "BadRequest"}));
+    let bad = || {
+        flask_json(
+            400,
+            json!({"success": false, "message": "BadRequest"}).to_string(),
+        )
+    };
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
         return bad();
     };
@@ -223,11 +227,13 @@ async fn register(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
             .as_deref()
             == Some(&name)
     }) {
-        return HttpResponse::Ok()
-            .json(json!({"success": false, "message": "ServiceExistsAlreadyError"}));
+        return flask_json(
+            200,
+            json!({"success": false, "message": "ServiceExistsAlreadyError"}).to_string(),
+        );
     }
     s.services.push(payload);
-    HttpResponse::Ok().json(json!({"success": true}))
+    flask_json(200, json!({"success": true}).to_string())
 }
 
 /// The checks `OAuth2Service.from_dict` / `LoginService.from_dict` make.
@@ -287,7 +293,10 @@ async fn list_services(shared: web::Data<Shared>) -> HttpResponse {
         return resp;
     }
     let services = shared.lock().services.clone();
-    HttpResponse::Ok().json(json!({"length": services.len(), "list": services}))
+    flask_json(
+        200,
+        json!({"length": services.len(), "list": services}).to_string(),
+    )
 }
 
 /// `GET /service/{servicename}` as `token_storage/src/api/Service/Service.py` `get`
@@ -331,8 +340,8 @@ async fn service(shared: web::Data<Shared>, path: web::Path<String>) -> HttpResp
     }
 }
 
-/// A JSON answer written byte for byte as Flask's `jsonify` writes it (sorted keys,
-/// compact, trailing newline).
+/// A JSON answer written byte for byte as Flask's `jsonify` writes it (sorted keys, as
+/// `serde_json` writes them too; compact; a trailing newline).
 fn flask_json(status: u16, body: String) -> HttpResponse {
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status)
