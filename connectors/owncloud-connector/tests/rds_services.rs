@@ -31,7 +31,8 @@ struct Proc {
 }
 
 impl Proc {
-    /// The connector at DEBUG, its stderr into `log`, against the emulator `ts`.
+    /// The connector at TRACE (secrets stay out at every level), its stderr into `log`,
+    /// against the emulator `ts`.
     async fn spawn(ts: &TokenStorage, log: &Path, env: &[(&str, &str)]) -> Self {
         let listen = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -45,7 +46,7 @@ impl Proc {
             .env("OWNCLOUD_INSTALLATION_URL", "http://127.0.0.1:9")
             .env("OWNCLOUD_OAUTH_CLIENT_ID", "cid")
             .env("OWNCLOUD_OAUTH_CLIENT_SECRET", "csecret")
-            .env("LOGLEVEL", "DEBUG");
+            .env("LOGLEVEL", "TRACE");
         for (k, v) in env {
             cmd.env(k, v);
         }
