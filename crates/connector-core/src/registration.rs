@@ -64,10 +64,7 @@ pub async fn register(
 ) -> Result<Registered, RegistrationError> {
     let url = format!("{}/service", token_storage.as_str().trim_end_matches('/'));
     let payload = descriptor.registration_payload();
-    let secret = match &descriptor.auth {
-        crate::descriptor::ServiceAuth::OAuth2(o) => Some(o.client_secret.secret().clone()),
-        crate::descriptor::ServiceAuth::Login { .. } => None,
-    };
+    let secret = client_secret(descriptor);
     tracing::debug!(payload = %descriptor.redacted_payload(), "registration payload");
     let attempt = || async { attempt(http, &url, &payload, secret.as_deref()).await };
     let result = attempt
@@ -121,10 +118,7 @@ pub async fn watch(
     let entry_url = format!("{base}/service/{servicename}");
     let post_url = format!("{base}/service");
     let payload = descriptor.registration_payload();
-    let secret = match &descriptor.auth {
-        crate::descriptor::ServiceAuth::OAuth2(o) => Some(o.client_secret.secret().clone()),
-        crate::descriptor::ServiceAuth::Login { .. } => None,
-    };
+    let secret = client_secret(descriptor);
     // Warn once per distinct set of differing fields, not on every check.
     let mut warned: Option<BTreeSet<String>> = None;
     let mut check_now = first == Registered::AlreadyExisted;
@@ -222,6 +216,14 @@ fn differing_fields(ours: &Value, stored: &Value) -> BTreeSet<String> {
         .filter(|(k, v)| stored.get(k.as_str()) != Some(v))
         .map(|(k, _)| k.clone())
         .collect()
+}
+
+/// Our client secret, to scrub from anything the Token Storage echoes.
+fn client_secret(descriptor: &ServiceDescriptor) -> Option<String> {
+    match &descriptor.auth {
+        crate::descriptor::ServiceAuth::OAuth2(o) => Some(o.client_secret.secret().clone()),
+        crate::descriptor::ServiceAuth::Login { .. } => None,
+    }
 }
 
 async fn attempt(
