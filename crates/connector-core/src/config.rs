@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use crate::http::{HttpSettings, HttpSetupError, Upstream};
+use crate::http::{BreakerSettings, HttpSettings, HttpSetupError, Upstream};
 
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/rds/connector.toml";
 
@@ -73,7 +73,9 @@ pub struct CommonConfig {
     pub ca_certificates_file: Option<PathBuf>,
     /// `CONNECT_TIMEOUT_SECS`: TCP/TLS connect timeout of outbound calls.
     pub connect_timeout_secs: u64,
-    /// `RESPONSE_TIMEOUT_SECS`: deadline for an upstream answer's headers on small calls.
+    /// `RESPONSE_TIMEOUT_SECS`: deadline of a small upstream call, retries included. Under
+    /// the 60 s of a Kubernetes ingress (nginx' `proxy-read-timeout`), so that the caller
+    /// gets our 504/503 rather than the proxy's bare 504.
     pub response_timeout_secs: u64,
     /// `IDLE_TIMEOUT_SECS`: a transfer that moves no byte for this long is cut.
     pub idle_timeout_secs: u64,
@@ -85,6 +87,14 @@ pub struct CommonConfig {
     pub max_json_body_bytes: usize,
     /// `WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// `CIRCUIT_BREAKER_FAILURES`: consecutive connect failures or timeouts of one
+    /// upstream that open its circuit (0 = no breaker).
+    pub circuit_breaker_failures: u32,
+    /// `CIRCUIT_BREAKER_COOLDOWN_SECS`: how long an open circuit answers 503 at once.
+    pub circuit_breaker_cooldown_secs: u64,
+    /// `REGISTRATION_CHECK_SECS`: how often the Token Storage is asked whether it still
+    /// holds our registration (re-registered when not; 0 = never).
+    pub registration_check_secs: u64,
 }
 
 impl Default for CommonConfig {
@@ -99,12 +109,15 @@ impl Default for CommonConfig {
             log_format: LogFormat::Pretty,
             ca_certificates_file: None,
             connect_timeout_secs: 5,
-            response_timeout_secs: 60,
+            response_timeout_secs: 30,
             idle_timeout_secs: 120,
             shutdown_timeout_secs: 30,
             token_cache_ttl_secs: 30,
             max_json_body_bytes: 1024 * 1024,
             workers: 0,
+            circuit_breaker_failures: 5,
+            circuit_breaker_cooldown_secs: 30,
+            registration_check_secs: 60,
         }
     }
 }
@@ -122,6 +135,10 @@ impl CommonConfig {
                 "rds-connectors/{} ({agent}; +https://github.com/rds-connectors/rds-connectors)",
                 env!("CARGO_PKG_VERSION")
             ),
+            breaker: BreakerSettings {
+                failures: self.circuit_breaker_failures,
+                cooldown: Duration::from_secs(self.circuit_breaker_cooldown_secs),
+            },
         }
     }
 
@@ -247,6 +264,9 @@ pub const COMMON_KEYS: &[&str] = &[
     "TOKEN_CACHE_TTL_SECS",
     "MAX_JSON_BODY_BYTES",
     "WORKERS",
+    "CIRCUIT_BREAKER_FAILURES",
+    "CIRCUIT_BREAKER_COOLDOWN_SECS",
+    "REGISTRATION_CHECK_SECS",
 ];
 
 /// The config file to read: `CONNECTOR_CONFIG`, else the fixed path when it exists.
