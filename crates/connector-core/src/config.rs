@@ -85,6 +85,14 @@ pub struct CommonConfig {
     pub max_json_body_bytes: usize,
     /// `WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// `MAX_UPSTREAM_ANSWER_BYTES`: the most bytes of a small-call answer read (502 above).
+    pub max_upstream_answer_bytes: usize,
+    /// `MAX_PATH_DEPTH`: the most folders in a path written to (400 above).
+    pub max_path_depth: usize,
+    /// `MAX_LISTING_DEPTH`: the deepest sub-folder a recursive listing walks into (502 above).
+    pub max_listing_depth: usize,
+    /// `MAX_LISTING_ENTRIES`: the most entries one listing collects (502 above).
+    pub max_listing_entries: usize,
 }
 
 impl Default for CommonConfig {
@@ -105,6 +113,10 @@ impl Default for CommonConfig {
             token_cache_ttl_secs: 30,
             max_json_body_bytes: 1024 * 1024,
             workers: 0,
+            max_upstream_answer_bytes: crate::answer::DEFAULT_MAX_UPSTREAM_ANSWER_BYTES,
+            max_path_depth: crate::interface::DEFAULT_MAX_PATH_DEPTH,
+            max_listing_depth: 64,
+            max_listing_entries: 100_000,
         }
     }
 }
@@ -247,6 +259,10 @@ pub const COMMON_KEYS: &[&str] = &[
     "TOKEN_CACHE_TTL_SECS",
     "MAX_JSON_BODY_BYTES",
     "WORKERS",
+    "MAX_UPSTREAM_ANSWER_BYTES",
+    "MAX_PATH_DEPTH",
+    "MAX_LISTING_DEPTH",
+    "MAX_LISTING_ENTRIES",
 ];
 
 /// The config file to read: `CONNECTOR_CONFIG`, else the fixed path when it exists.

@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub file_storage: Option<Arc<dyn FileStorage>>,
     pub metadata: Option<Arc<dyn Metadata>>,
     pub max_json_body_bytes: usize,
+    /// `MAX_PATH_DEPTH`, checked on writes.
+    pub max_path_depth: usize,
 }
 
 impl AppState {
