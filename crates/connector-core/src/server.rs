@@ -97,6 +97,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             .default_service(web::to(not_found))
     })
     .disable_signals()
+    .on_connect(routes::caller::on_connect)
     // Longer than typical client pools keep idle connections, so a reused one is not
     // closed under a client's feet.
     .keep_alive(Duration::from_secs(75))

@@ -5,8 +5,12 @@
 //! - [`webdav`]: a real WebDAV server (the `dav-server` crate) laid out like ownCloud and
 //!   Nextcloud, behind a token check.
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.
+//! - [`hostile`]: a server answering what a test crafts (streamed answers of any size);
+//!   [`hostile_dav`] builds WebDAV trees on it that never end, loop, or hold bad names.
 
 pub mod faulty;
+pub mod hostile;
+pub mod hostile_dav;
 pub mod load;
 mod server_thread;
 pub mod token_storage;

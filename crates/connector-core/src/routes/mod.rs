@@ -1,5 +1,6 @@
 //! Mounts the interfaces a connector implements, behind the readiness gate.
 
+pub(crate) mod caller;
 mod metadata;
 mod multipart;
 pub(crate) mod observe;

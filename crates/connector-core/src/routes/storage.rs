@@ -4,6 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
+use super::caller::unless_caller_leaves;
 use super::multipart::MultipartUpload;
 use super::params::Params;
 use super::{state, success, AppState};
@@ -47,9 +48,12 @@ async fn list_folder(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let raw = params.string("filepath")?.unwrap_or_default();
     let folder = StoragePath::parse(&raw)?;
     let recursive = params.bool_or("recursive", true)?;
-    let files = storage(state)?
-        .list_folder(&creds, &folder, recursive)
-        .await?;
+    // A recursive listing can be long: it stops when the caller leaves.
+    let files = unless_caller_leaves(
+        &req,
+        storage(state)?.list_folder(&creds, &folder, recursive),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": as_sent(files, &folder, &raw) })))
 }
 
