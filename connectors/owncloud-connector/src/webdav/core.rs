@@ -84,7 +84,7 @@ impl DavCore {
             auth,
             bounds: multistatus::Bounds {
                 max_entry_bytes: connector_core::answer::DEFAULT_MAX_UPSTREAM_ANSWER_BYTES,
-                max_entries: 100_000,
+                max_entries: connector_core::config::DEFAULT_MAX_LISTING_ENTRIES,
             },
         }
     }
