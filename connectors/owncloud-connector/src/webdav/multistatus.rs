@@ -361,6 +361,9 @@ where
     let mut reader = NsReader::from_reader(tokio_util::io::StreamReader::new(source));
     let mut st = ParserState::default();
     let mut open = 0usize;
+    // Every `<d:response>` counts, also those skipped for a failed status: an endless run
+    // of them must end too.
+    let mut responses = 0usize;
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -375,7 +378,8 @@ where
         match st.event(ns, event, &mut open)? {
             Step::More => {}
             Step::EntryDone => {
-                if st.entries.len() > bounds.max_entries {
+                responses += 1;
+                if responses > bounds.max_entries {
                     return Err(ParseError::TooManyEntries(bounds.max_entries));
                 }
                 mark.store(read.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -575,6 +579,16 @@ mod tests {
         };
         assert!(matches!(
             parse_stream(chunks(&xml, 64), few).await,
+            Err(ParseError::TooManyEntries(3))
+        ));
+        // Responses skipped for their status count too.
+        let failed = format!(
+            r#"<d:multistatus xmlns:d="DAV:">{}</d:multistatus>"#,
+            "<d:response><d:href>/x</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>"
+                .repeat(10)
+        );
+        assert!(matches!(
+            parse_stream(chunks(&failed, 64), few).await,
             Err(ParseError::TooManyEntries(3))
         ));
         let small = Bounds {
