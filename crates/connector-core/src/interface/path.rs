@@ -62,13 +62,14 @@ impl StoragePath {
         Ok(Self { segments })
     }
 
-    /// Refuses paths with more than `max` segments (`MAX_PATH_DEPTH`), for writes: a
-    /// provider may create each missing folder on the way with one call.
+    /// Refuses a file path inside more than `max` folders (`MAX_PATH_DEPTH`), for writes:
+    /// a provider may create each missing folder on the way with one call.
     pub fn check_depth(&self, max: usize) -> Result<(), ConnectorError> {
-        if self.segments.len() > max {
+        let folders = self.segments.len().saturating_sub(1);
+        if folders > max {
             return Err(ConnectorError::BadRequest(format!(
-                "filepath has {} segments, more than the limit of {max} (MAX_PATH_DEPTH)",
-                self.segments.len()
+                "filepath lies {folders} folders deep, more than the limit of {max} \
+                 (MAX_PATH_DEPTH)"
             )));
         }
         Ok(())
@@ -201,10 +202,11 @@ mod tests {
         ] {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
+        // 64 folders and the file.
         let deep = StoragePath::parse(&"/d".repeat(65)).unwrap_or_else(|_| StoragePath::root());
-        assert!(deep.check_depth(65).is_ok());
+        assert!(deep.check_depth(64).is_ok());
         let err = deep
-            .check_depth(64)
+            .check_depth(63)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
