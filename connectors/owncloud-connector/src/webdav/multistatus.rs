@@ -258,7 +258,6 @@ impl ParserState {
             ResolveResult::Bound(n) => n.0,
             _ => b"",
         };
-        let entries = self.entries.len();
         match event {
             Event::Start(e) => {
                 *open += 1;
@@ -273,7 +272,7 @@ impl ParserState {
                 *open = open.saturating_sub(1);
                 let is_response = ns == DAV && e.local_name().as_ref() == b"response";
                 self.end(ns, e.local_name().as_ref());
-                if is_response || self.entries.len() > entries {
+                if is_response {
                     return Ok(Step::EntryDone);
                 }
             }
