@@ -143,6 +143,30 @@ async fn a_gigantic_href_is_refused_without_reading_it() {
     conn.stop().await;
 }
 
+/// A folder of 100,000 files (about 25 MB of XML here, 80 MB from ownCloud) lists under
+/// the default limits; one file more than a configured `MAX_LISTING_ENTRIES` is a 502
+/// naming it.
+#[tokio::test]
+async fn a_wide_folder_lists_up_to_the_entry_limit() {
+    let dav = HostileDav::start(Tree::Wide(100_000), Duration::ZERO)
+        .await
+        .unwrap();
+    let conn = connector(dav.base_url(), CommonConfig::default()).await;
+    let (status, body) = list(&conn, "/", true).await;
+    assert_eq!(status, 200, "{}", detail(&body));
+    assert_eq!(body["files"].as_array().map(Vec::len), Some(100_000));
+    conn.stop().await;
+    let common = CommonConfig {
+        max_listing_entries: 99_999,
+        ..Default::default()
+    };
+    let conn = connector(dav.base_url(), common).await;
+    let (status, body) = list(&conn, "/", false).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(detail(&body).contains("MAX_LISTING_ENTRIES"), "{body}");
+    conn.stop().await;
+}
+
 /// A caller who gives up on a listing of a tree without end (1 s): the walk stops, the
 /// server's PROPFIND count stops growing.
 #[tokio::test]

@@ -36,6 +36,9 @@ pub enum Tree {
     BadNames,
     /// The root holds one file whose href is this many bytes long (the probe sent 300 MB).
     HugeHref(usize),
+    /// The root holds this many files and nothing else: a big but honest folder (an
+    /// instrument's output folder), its answer streamed entry by entry.
+    Wide(usize),
 }
 
 /// The running server.
@@ -106,6 +109,26 @@ fn answer(
 ) -> crate::hostile::Answer {
     let mut parts = vec![HEAD.to_owned(), response(folder, true)];
     let root = format!("{ROOT}/");
+    if let Tree::Wide(n) = tree {
+        if !depth0 && folder == root {
+            let head = format!("{HEAD}{}", response(folder, true));
+            let folder = folder.to_owned();
+            // A thousand entries per chunk, as a server's output buffer sends them.
+            let n = *n;
+            let entries = (0..n).step_by(1000).map(move |from| {
+                let part: String = (from..(from + 1000).min(n))
+                    .map(|i| response(&format!("{folder}f{i}.dat"), false))
+                    .collect();
+                Bytes::from(part)
+            });
+            let chunks = stream::iter(
+                std::iter::once(Bytes::from(head))
+                    .chain(entries)
+                    .chain(std::iter::once(Bytes::from_static(TAIL.as_bytes()))),
+            );
+            return streamed(counters, 207, "application/xml; charset=utf-8", chunks);
+        }
+    }
     if let Tree::HugeHref(len) = tree {
         if !depth0 && folder == root {
             // The href is produced piece by piece, never held: only the reader's
@@ -158,7 +181,7 @@ fn answer(
             Tree::BadNames if folder == format!("{root}sub/") => {
                 parts.push(response(&format!("{folder}inner.txt"), false));
             }
-            Tree::BadNames | Tree::HugeHref(_) => {}
+            Tree::BadNames | Tree::HugeHref(_) | Tree::Wide(_) => {}
         }
     }
     parts.push(TAIL.to_owned());
