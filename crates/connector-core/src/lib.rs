@@ -6,6 +6,7 @@
 //! health, readiness, metrics and graceful shutdown. See ARCHITECTURE.md.
 
 pub mod breaker;
+pub mod answer;
 pub mod config;
 pub mod credentials;
 pub mod descriptor;

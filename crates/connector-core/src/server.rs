@@ -89,6 +89,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         file_storage: built.file_storage.clone(),
         metadata: built.metadata.clone(),
         idle_timeout: Duration::from_secs(common.idle_timeout_secs),
+        max_path_depth: common.max_path_depth,
         max_json_body_bytes: common.max_json_body_bytes,
     });
     let readiness_data = web::Data::new(readiness.clone());
@@ -102,6 +103,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             .default_service(web::to(not_found))
     })
     .disable_signals()
+    .on_connect(routes::caller::on_connect)
     // Longer than typical client pools keep idle connections, so a reused one is not
     // closed under a client's feet.
     .keep_alive(Duration::from_secs(75))

@@ -71,6 +71,8 @@ pub struct DavCore {
     base: String,
     layout: Layout,
     auth: AuthMode,
+    /// What one PROPFIND answer may hold.
+    bounds: multistatus::Bounds,
 }
 
 impl DavCore {
@@ -80,7 +82,22 @@ impl DavCore {
             base: base.as_str().trim_end_matches('/').to_owned(),
             layout,
             auth,
+            bounds: multistatus::Bounds {
+                max_entry_bytes: connector_core::answer::DEFAULT_MAX_UPSTREAM_ANSWER_BYTES,
+                max_entries: connector_core::config::DEFAULT_MAX_LISTING_ENTRIES,
+            },
         }
+    }
+
+    /// Bounds each PROPFIND answer: `max_entry_bytes` per entry (`MAX_UPSTREAM_ANSWER_BYTES`)
+    /// and `max_entries` entries (`MAX_LISTING_ENTRIES`).
+    pub fn with_answer_bounds(mut self, max_entry_bytes: usize, max_entries: usize) -> Self {
+        self.bounds = multistatus::Bounds {
+            max_entry_bytes,
+            // The folder's own entry comes on top of its children.
+            max_entries: max_entries.saturating_add(1),
+        };
+        self
     }
 
     /// The EFSS user: the name without a trailing `@domain` (RDS knows Sciebo users as
@@ -173,9 +190,11 @@ impl DavCore {
         if resp.status().as_u16() != 207 {
             return Err(Self::fail(resp, &what, creds).await);
         }
-        // A folder's listing is small (Depth 1); read it whole, then parse.
-        let text = resp.text().await?;
-        let entries = multistatus::parse(&text).map_err(|e| bad_multistatus(e, &what))?;
+        // Parsed as it arrives: a folder of 100,000 entries is ~80 MB of XML, and a hostile
+        // server's answer has no end; only the entries are held.
+        let entries = multistatus::parse_stream(resp.bytes_stream(), self.bounds)
+            .await
+            .map_err(|e| bad_multistatus(e, &what))?;
         // Relative hrefs of a folder's children are relative to the folder's URL with `/`.
         let url = match depth {
             Depth::One => self.url(creds, path, true)?,

@@ -1,7 +1,7 @@
 //! The fileStorage backend over ownCloud/Nextcloud WebDAV.
 //!
 //! - [`core`]: the WebDAV client (URLs, auth, one method per verb);
-//! - [`lister`]: folder listings, recursive with bounded concurrency;
+//! - [`lister`]: folder listings, recursive with bounded concurrency, depth and entries;
 //! - [`writer`]: uploads through a temporary name and `MOVE`;
 //! - [`multistatus`]: the PROPFIND and error XML;
 //! - [`error`]: WebDAV statuses → the contract's errors.
@@ -27,15 +27,12 @@ use self::core::{what, DavCore, Depth};
 /// The ownCloud/Nextcloud implementation of RDS's fileStorage interface.
 pub struct OwncloudStorage {
     core: DavCore,
-    list_concurrency: usize,
+    walk: lister::Walk,
 }
 
 impl OwncloudStorage {
-    pub fn new(core: DavCore, list_concurrency: usize) -> Self {
-        Self {
-            core,
-            list_concurrency: list_concurrency.max(1),
-        }
+    pub fn new(core: DavCore, walk: lister::Walk) -> Self {
+        Self { core, walk }
     }
 }
 
@@ -84,13 +81,7 @@ impl FileStorage for OwncloudStorage {
         };
         let first = lister::folder_content(&listing);
         lister::list(
-            &self.core,
-            creds,
-            &actual,
-            first,
-            &display,
-            recursive,
-            self.list_concurrency,
+            &self.core, creds, &actual, first, &display, recursive, self.walk,
         )
         .await
     }
