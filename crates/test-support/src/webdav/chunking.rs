@@ -16,12 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
-use tokio::io::AsyncWriteExt;
 
 use super::props::Sums;
-use super::{empty, flip_byte, sabre_error, Dropped, FaultKind, Resp, State};
+use super::{empty, flip_byte, receive_into, sabre_error, Dropped, FaultKind, Resp, State};
 
 /// Where chunked uploads are served.
 pub const UPLOADS_ROOT: &str = "/remote.php/dav/uploads";
@@ -223,20 +221,7 @@ async fn put_chunk(
     let existed = target.exists();
     // Received into a part file first: a broken-off chunk leaves nothing behind.
     let part = folder.join(format!(".{name}.part"));
-    let mut file = tokio::fs::File::create(&part).await?;
-    let mut body = req.into_body();
-    let received = async {
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Dropped(format!("chunk body: {e}")))?;
-            if let Ok(data) = frame.into_data() {
-                file.write_all(&data).await?;
-            }
-        }
-        file.flush().await?;
-        Ok::<_, Dropped>(())
-    }
-    .await;
-    if let Err(e) = received {
+    if let Err(e) = receive_into(req.into_body(), &part).await {
         let _ = tokio::fs::remove_file(&part).await;
         return Err(e);
     }

@@ -184,6 +184,9 @@ struct State {
     user: String,
     chunking: Chunking,
     uploads: chunking::Uploads,
+    /// Where PUT bodies are received before they replace the target (see [`put`]).
+    parts: tempfile::TempDir,
+    next_part: AtomicU64,
     checksums: props::ChecksumCache,
     expected_bearer: String,
     expected_basic: String,
@@ -244,6 +247,8 @@ impl WebDavServer {
             user: opts.user.clone(),
             chunking: opts.chunking,
             uploads: chunking::Uploads::new()?,
+            parts: tempfile::tempdir()?,
+            next_part: AtomicU64::new(0),
             checksums,
             expected_bearer: format!("Bearer {}", opts.token),
             expected_basic: format!(
@@ -353,6 +358,11 @@ impl WebDavServer {
         if let Ok(mut f) = self.state.faults.lock() {
             f.push(fault);
         }
+    }
+
+    /// PUT bodies being received right now (each in its server-side part file).
+    pub fn part_files(&self) -> usize {
+        std::fs::read_dir(self.state.parts.path()).map_or(0, |rd| rd.count())
     }
 
     /// The transfer ids of chunked uploads whose upload folder still exists.
@@ -534,7 +544,11 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
         ));
     };
     let local = state.local_target(&path);
-    let mut resp = handler.handle(req).await.map(|b| b.boxed_unsync());
+    let mut resp = if method == "PUT" {
+        put(state, handler, req).await?
+    } else {
+        handler.handle(req).await.map(|b| b.boxed_unsync())
+    };
     let ok = resp.status().is_success();
     match method.as_str() {
         // ownCloud FilesPlugin::httpGet: `OC-Checksum` carries the file's SHA1 checksum.
@@ -559,6 +573,53 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
         _ => {}
     }
     Ok(resp)
+}
+
+/// A PUT as ownCloud and Nextcloud do it: the body goes to a part file first and
+/// replaces the target only once complete (owncloud/core and nextcloud/server
+/// `apps/dav/lib/Connector/Sabre/File.php::put`, `.ocTransferId….part`), so a broken-off
+/// upload leaves the old content. The content is then written into the target in place
+/// (by dav-server's PUT), which keeps its fileid as ownCloud's file cache does. Our part
+/// files live outside the served folder, so listings never show them.
+async fn put(
+    state: &State,
+    handler: &DavHandler,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Resp, Dropped> {
+    let n = state.next_part.fetch_add(1, Ordering::Relaxed);
+    let part = state.parts.path().join(format!("{n}.part"));
+    let (head, body) = req.into_parts();
+    if let Err(e) = receive_into(body, &part).await {
+        let _ = tokio::fs::remove_file(&part).await;
+        return Err(e);
+    }
+    let file = tokio::fs::File::open(&part).await?;
+    let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 256 * 1024];
+        let n = file.read(&mut buf).await?;
+        buf.truncate(n);
+        Ok::<_, std::io::Error>((n > 0).then(|| (http_body::Frame::data(Bytes::from(buf)), file)))
+    });
+    let resp = handler
+        .handle(Request::from_parts(head, StreamBody::new(chunks)))
+        .await;
+    let _ = tokio::fs::remove_file(&part).await;
+    Ok(resp.map(|b| b.boxed_unsync()))
+}
+
+/// Writes a request body into `path`; an error when the body breaks off.
+async fn receive_into(mut body: hyper::body::Incoming, path: &Path) -> Result<(), Dropped> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path).await?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Dropped(format!("request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            file.write_all(&data).await?;
+        }
+    }
+    file.flush().await?;
+    Ok(())
 }
 
 /// The body with the first byte of its first non-empty piece changed.

@@ -210,3 +210,34 @@ async fn faults_reset_and_flip_bytes() {
     );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"iello");
 }
+
+/// A PUT that breaks off leaves the old content (the body went to a part file).
+#[tokio::test]
+async fn broken_off_put_keeps_the_old_content() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k.txt"), b"old").unwrap();
+    let dav = start(dir.path(), Chunking::default()).await;
+    let mut tcp = tokio::net::TcpStream::connect(dav.addr()).await.unwrap();
+    let head = format!(
+        "PUT {OWNCLOUD_ROOT}/k.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\
+         Content-Length: 1000000\r\n\r\nnew new new"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..200 {
+        if dav.part_files() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(dav.part_files(), 1, "the body is received into a part file");
+    drop(tcp);
+    for _ in 0..200 {
+        if dav.part_files() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(dav.part_files(), 0);
+    assert_eq!(std::fs::read(dir.path().join("k.txt")).unwrap(), b"old");
+}
