@@ -29,7 +29,12 @@ impl ConnectorSpec for Owncloud {
         let descriptor = descriptor::build(common, &settings)?;
         let http = common.upstream("webdav", Self::NAME)?;
         let core = DavCore::new(http, &settings.internal_url, settings.layout, settings.auth);
-        Ok(Built::new(descriptor)
-            .with_file_storage(OwncloudStorage::new(core, settings.list_concurrency)))
+        Ok(
+            Built::new(descriptor).with_file_storage(OwncloudStorage::new(
+                core,
+                settings.list_concurrency,
+                settings.chunking,
+            )),
+        )
     }
 }

@@ -5,17 +5,20 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use bytes::Bytes;
 use connector_core::http::Upstream;
-use connector_core::interface::StoragePath;
+use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
-use reqwest::{Body, Method, RequestBuilder, Response};
+use reqwest::{Method, RequestBuilder, Response};
 use secrecy::ExposeSecret;
 use url::Url;
 
 use super::error::{bad_multistatus, from_response};
+use super::integrity;
 use super::multistatus::{self, Entry};
+use super::transfer_shim as transfer;
 
 /// RFC 3986 unreserved characters stay; everything else in a segment is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -148,7 +151,7 @@ impl DavCore {
             .header(AUTHORIZATION, value))
     }
 
-    async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
+    pub async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
         from_response(resp, what, &[creds.token()]).await
     }
 
@@ -224,13 +227,15 @@ impl DavCore {
         }
     }
 
-    /// PUT a streamed body. With a known size we send `Content-Length` (some PHP setups
-    /// store chunked uploads as empty files) and `OC-Total-Length` (early quota check).
+    /// PUT a streamed body straight onto `path`. The servers make it atomic with their own
+    /// part file and update an existing file in place (its id, shares and versions stay).
+    /// With a known size we send `Content-Length` (some PHP setups store chunked uploads
+    /// as empty files) and `OC-Total-Length` (early quota check).
     pub async fn put(
         &self,
         creds: &Credentials,
         path: &StoragePath,
-        body: Body,
+        body: ByteStream,
         size: Option<u64>,
         content_type: Option<&str>,
     ) -> Result<()> {
@@ -243,7 +248,7 @@ impl DavCore {
         if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(ct).ok()) {
             req = req.header(CONTENT_TYPE, ct);
         }
-        let resp = self.http.send_transfer(req.body(body)).await?;
+        let resp = transfer::send_transfer(&self.http, req, body, size).await?;
         match resp.status().as_u16() {
             200 | 201 | 204 => Ok(()),
             _ => Err(Self::fail(resp, &what("file", path), creds).await),
@@ -252,11 +257,9 @@ impl DavCore {
 
     /// MKCOL; `Ok(false)` when the folder already exists (405).
     pub async fn mkcol(&self, creds: &Credentials, path: &StoragePath) -> Result<bool> {
-        let method =
-            Method::from_bytes(b"MKCOL").map_err(|e| ConnectorError::Internal(e.to_string()))?;
         let resp = self
             .http
-            .send(self.request(method, self.url(creds, path, true)?, creds)?)
+            .send(self.request(Self::method(b"MKCOL")?, self.url(creds, path, true)?, creds)?)
             .await?;
         match resp.status().as_u16() {
             200 | 201 => Ok(true),
@@ -265,25 +268,144 @@ impl DavCore {
         }
     }
 
-    /// MOVE `from` onto `to`, replacing it (`Overwrite: T`).
-    pub async fn move_to(
+    /// `{base}/remote.php/dav/uploads/{user}/{transfer}[/{item}]`: a chunked upload's
+    /// folder (ownCloud 10 and Nextcloud serve it for either WebDAV root).
+    fn upload_url(&self, creds: &Credentials, transfer: &str, item: Option<&str>) -> Result<Url> {
+        let mut s = format!(
+            "{}/remote.php/dav/uploads/{}/{}",
+            self.base,
+            utf8_percent_encode(Self::efss_user(creds)?, SEGMENT),
+            utf8_percent_encode(transfer, SEGMENT)
+        );
+        if let Some(item) = item {
+            s.push('/');
+            s.extend(utf8_percent_encode(item, SEGMENT));
+        }
+        Url::parse(&s)
+            .map_err(|e| ConnectorError::Internal(format!("cannot build a WebDAV URL: {e}")))
+    }
+
+    /// MKCOL of a chunked upload's folder, with the target as `Destination` (Nextcloud's
+    /// chunking v2). `Ok(false)`: the server has no chunked uploads (404, 405, 501).
+    pub async fn start_upload(
         &self,
         creds: &Credentials,
-        from: &StoragePath,
-        to: &StoragePath,
-    ) -> Result<()> {
-        let method =
-            Method::from_bytes(b"MOVE").map_err(|e| ConnectorError::Internal(e.to_string()))?;
-        let dest = self.url(creds, to, false)?;
+        transfer: &str,
+        dest: &Url,
+    ) -> Result<bool> {
         let req = self
-            .request(method, self.url(creds, from, false)?, creds)?
-            .header("Destination", dest.as_str())
-            .header("Overwrite", "T");
+            .request(
+                Self::method(b"MKCOL")?,
+                self.upload_url(creds, transfer, None)?,
+                creds,
+            )?
+            .header("Destination", dest.as_str());
         let resp = self.http.send(req).await?;
         match resp.status().as_u16() {
-            200 | 201 | 204 => Ok(()),
-            _ => Err(Self::fail(resp, &what("file", to), creds).await),
+            200 | 201 => Ok(true),
+            404 | 405 | 501 => Ok(false),
+            _ => Err(Self::fail(resp, "the upload folder", creds).await),
         }
+    }
+
+    /// PUT chunk `n` (1, 2, ...) of a chunked upload; the answer is the caller's to judge
+    /// (it retries).
+    pub async fn put_chunk(
+        &self,
+        creds: &Credentials,
+        transfer: &str,
+        n: u32,
+        chunk: Bytes,
+        dest: &Url,
+        total: Option<u64>,
+    ) -> Result<Response> {
+        let len = chunk.len() as u64;
+        let mut req = self
+            .request(
+                Method::PUT,
+                self.upload_url(creds, transfer, Some(&n.to_string()))?,
+                creds,
+            )?
+            .header("Destination", dest.as_str())
+            .header(CONTENT_LENGTH, len);
+        if let Some(total) = total {
+            req = req.header("OC-Total-Length", total);
+        }
+        let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(chunk) }));
+        transfer::send_transfer(&self.http, req, body, Some(len)).await
+    }
+
+    /// The final `MOVE .../.file` that assembles the chunks into `dest` (in place, so an
+    /// existing file keeps its identity). `OC-Checksum` lets ownCloud verify the result
+    /// and Nextcloud store it. No response deadline: assembling a large file takes time
+    /// (rclone/rclone#7109).
+    pub async fn finish_upload(
+        &self,
+        creds: &Credentials,
+        transfer: &str,
+        dest: &Url,
+        total: Option<u64>,
+        checksum: Option<&str>,
+    ) -> Result<Response> {
+        let mut req = self
+            .request(
+                Self::method(b"MOVE")?,
+                self.upload_url(creds, transfer, Some(".file"))?,
+                creds,
+            )?
+            .header("Destination", dest.as_str())
+            .header("Overwrite", "T");
+        if let Some(total) = total {
+            req = req.header("OC-Total-Length", total);
+        }
+        if let Some(sum) = checksum {
+            req = req.header("OC-Checksum", sum);
+        }
+        let empty: ByteStream = Box::pin(futures_util::stream::empty());
+        transfer::send_transfer(&self.http, req, empty, Some(0)).await
+    }
+
+    /// DELETE of a chunked upload's folder: the documented abort.
+    pub async fn abort_upload(&self, creds: &Credentials, transfer: &str) -> Result<()> {
+        let url = self.upload_url(creds, transfer, None)?;
+        let resp = self
+            .http
+            .send(self.request(Method::DELETE, url, creds)?)
+            .await?;
+        match resp.status().as_u16() {
+            200 | 204 | 404 => Ok(()),
+            _ => Err(Self::fail(resp, "the upload folder", creds).await),
+        }
+    }
+
+    /// The checksums the server reports for a file (`oc:checksums`, Depth-0 PROPFIND),
+    /// `None` when it reports none (Nextcloud without a client-sent `OC-Checksum`).
+    pub async fn checksums(
+        &self,
+        creds: &Credentials,
+        path: &StoragePath,
+    ) -> Result<Option<String>> {
+        let req = self
+            .request(
+                Self::method(b"PROPFIND")?,
+                self.url(creds, path, false)?,
+                creds,
+            )?
+            .header("Depth", "0")
+            .header(CONTENT_TYPE, "application/xml; charset=utf-8")
+            .body(integrity::PROPFIND_CHECKSUMS);
+        let resp = self.http.send(req).await?;
+        let what = what("file", path);
+        if resp.status().as_u16() != 207 {
+            return Err(Self::fail(resp, &what, creds).await);
+        }
+        // One file's answer is small.
+        let text = resp.text().await?;
+        integrity::parse_oc_checksums(&text).map_err(|e| bad_multistatus(e, &what))
+    }
+
+    fn method(name: &[u8]) -> Result<Method> {
+        Method::from_bytes(name).map_err(|e| ConnectorError::Internal(e.to_string()))
     }
 
     /// DELETE a file or (recursively, server-side) a folder.
