@@ -36,6 +36,9 @@ pub enum ConnectorError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The caller stopped sending its request body (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -80,6 +83,7 @@ impl ConnectorError {
             Forbidden(_) => StatusCode::FORBIDDEN,
             NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Conflict(_) => StatusCode::CONFLICT,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

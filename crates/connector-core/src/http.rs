@@ -1,16 +1,23 @@
 //! Outbound HTTP: one shared reqwest client per upstream, with timeouts and metrics.
 //!
-//! Timeouts come in two kinds because transfers can be huge: a *response* deadline for
-//! getting the answer's headers (small calls), and an *idle* read timeout that bounds a
-//! stalled stream without limiting how long a healthy 20 GB transfer may take.
+//! Timeouts come in two kinds because transfers can be huge: a *response* deadline (the
+//! whole of a small call; the head of a download; the answer after an upload's last
+//! byte), and an *idle* timeout on the bytes of a transfer ([`crate::transfer::watchdog`])
+//! that cuts a stalled stream without limiting how long a healthy 20 GB one may take.
+//! reqwest's own `read_timeout` is not used: for an upload it runs from the request's
+//! start until the answer's head, so it would cap the whole transfer.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt as _;
+use reqwest::header::CONTENT_LENGTH;
 use reqwest::{Certificate, Client, RequestBuilder, Response};
 
 use crate::error::ConnectorError;
+use crate::interface::ByteStream;
 use crate::metrics;
+use crate::transfer::watchdog::{self, Progress};
 
 /// Settings shared by every outbound client of a connector (from the common config).
 #[derive(Debug, Clone)]
@@ -45,6 +52,7 @@ pub struct Upstream {
     client: Client,
     name: &'static str,
     response_timeout: Duration,
+    idle_timeout: Duration,
 }
 
 impl Upstream {
@@ -52,7 +60,6 @@ impl Upstream {
         let mut builder = Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.idle_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             // Redirects could carry our Authorization header to another host.
@@ -82,6 +89,7 @@ impl Upstream {
             client,
             name,
             response_timeout: settings.response_timeout,
+            idle_timeout: settings.idle_timeout,
         })
     }
 
@@ -99,10 +107,35 @@ impl Upstream {
             .await
     }
 
-    /// Sends a streamed upload: no overall deadline (sending the body is part of the
-    /// call), only the connect and idle timeouts, so a large healthy upload is never cut.
-    pub async fn send_transfer(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
-        self.observe(req.send()).await
+    /// A transfer that moves no byte for this long is cut.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// Sends a streamed upload of `body` (`len` bytes when known, sent as Content-Length).
+    /// No overall deadline: while the body flows, the idle timeout applies (the provider
+    /// must take, and the caller deliver, a byte at least that often); once it has all
+    /// gone out, the answer's head must come within the response deadline.
+    pub async fn send_transfer(
+        &self,
+        req: RequestBuilder,
+        body: ByteStream,
+        len: Option<u64>,
+    ) -> Result<Response, ConnectorError> {
+        let progress = Progress::new();
+        let mut req = req.body(reqwest::Body::wrap_stream(progress.track(body, len)));
+        if let Some(len) = len {
+            req = req.header(CONTENT_LENGTH, len);
+        }
+        let started = Instant::now();
+        tokio::select! {
+            result = self.observe(req.send()) => result.map_err(ConnectorError::from),
+            stall = watchdog::stalled(&progress, self.idle_timeout, self.response_timeout) => {
+                metrics::record_upstream(self.name, "stalled", started.elapsed());
+                tracing::warn!(upstream = self.name, "{stall}; the upload is cut");
+                Err(ConnectorError::GatewayTimeout(stall.to_string()))
+            }
+        }
     }
 
     /// Sends a request whose answer is a streamed download: its headers must arrive within
@@ -117,6 +150,14 @@ impl Upstream {
                 ))
             }
         }
+    }
+
+    /// A download's body, cut when the provider sends no byte for the idle timeout.
+    pub fn download_body(&self, resp: Response) -> ByteStream {
+        let body = resp
+            .bytes_stream()
+            .map_err(|e| std::io::Error::other(e.without_url()));
+        watchdog::idle_timeout(Box::pin(body), self.idle_timeout)
     }
 
     async fn observe(

@@ -19,6 +19,7 @@ mod ops;
 pub mod registration;
 mod routes;
 pub mod server;
+pub mod transfer;
 
 use std::process::ExitCode;
 use std::sync::Arc;

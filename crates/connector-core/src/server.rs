@@ -83,6 +83,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         ),
         file_storage: built.file_storage.clone(),
         metadata: built.metadata.clone(),
+        idle_timeout: Duration::from_secs(common.idle_timeout_secs),
         max_json_body_bytes: common.max_json_body_bytes,
     });
     let readiness_data = web::Data::new(readiness.clone());

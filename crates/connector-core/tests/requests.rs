@@ -269,7 +269,10 @@ async fn multipart_upload_is_streamed_to_the_provider() {
     let status = r.status();
     let body: Value = r.json().await.unwrap();
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"success": true}));
+    // RDS reads `success`; the SHA-256 of the bytes received comes with it.
+    use sha2::Digest as _;
+    let sha256 = hex::encode(sha2::Sha256::digest(&payload));
+    assert_eq!(body, json!({"success": true, "sha256": sha256}));
     assert_eq!(received.bytes.load(Ordering::SeqCst), payload.len() as u64);
 
     // Provider errors come back as they are; no file part is a 400.

@@ -10,7 +10,7 @@ use connector_core::http::Upstream;
 use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
 use reqwest::{Method, RequestBuilder, Response};
 use secrecy::ExposeSecret;
 use url::Url;
@@ -18,7 +18,6 @@ use url::Url;
 use super::error::{bad_multistatus, from_response};
 use super::integrity;
 use super::multistatus::{self, Entry};
-use super::transfer_shim as transfer;
 
 /// RFC 3986 unreserved characters stay; everything else in a segment is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -196,6 +195,11 @@ impl DavCore {
         }
     }
 
+    /// A download's body, cut when the server sends no byte for the idle timeout.
+    pub fn body(&self, resp: Response) -> ByteStream {
+        self.http.download_body(resp)
+    }
+
     /// GET, streamed; `range` passed through. Errors are mapped; 200/206 returned.
     pub async fn get(
         &self,
@@ -241,14 +245,12 @@ impl DavCore {
     ) -> Result<()> {
         let mut req = self.request(Method::PUT, self.url(creds, path, false)?, creds)?;
         if let Some(len) = size {
-            req = req
-                .header(CONTENT_LENGTH, len)
-                .header("OC-Total-Length", len);
+            req = req.header("OC-Total-Length", len);
         }
         if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(ct).ok()) {
             req = req.header(CONTENT_TYPE, ct);
         }
-        let resp = transfer::send_transfer(&self.http, req, body, size).await?;
+        let resp = self.http.send_transfer(req, body, size).await?;
         match resp.status().as_u16() {
             200 | 201 | 204 => Ok(()),
             _ => Err(Self::fail(resp, &what("file", path), creds).await),
@@ -326,13 +328,12 @@ impl DavCore {
                 self.upload_url(creds, transfer, Some(&n.to_string()))?,
                 creds,
             )?
-            .header("Destination", dest.as_str())
-            .header(CONTENT_LENGTH, len);
+            .header("Destination", dest.as_str());
         if let Some(total) = total {
             req = req.header("OC-Total-Length", total);
         }
         let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(chunk) }));
-        transfer::send_transfer(&self.http, req, body, Some(len)).await
+        self.http.send_transfer(req, body, Some(len)).await
     }
 
     /// The final `MOVE .../.file` that assembles the chunks into `dest` (in place, so an
@@ -362,7 +363,7 @@ impl DavCore {
             req = req.header("OC-Checksum", sum);
         }
         let empty: ByteStream = Box::pin(futures_util::stream::empty());
-        transfer::send_transfer(&self.http, req, empty, Some(0)).await
+        self.http.send_transfer(req, empty, Some(0)).await
     }
 
     /// DELETE of a chunked upload's folder: the documented abort.

@@ -15,12 +15,13 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use super::multistatus::ParseError;
-use super::transfer_shim::{hashing, Algorithm, Digests};
+use connector_core::transfer::{hashing, Algorithm, Digests};
 
 const OC: &[u8] = b"http://owncloud.org/ns";
 
-/// The digests computed for every transfer: what ownCloud reports (SHA1, MD5) and ours.
-pub const ALGORITHMS: &[Algorithm] = &[Algorithm::Sha1, Algorithm::Md5, Algorithm::Sha256];
+/// The digests computed for comparison: what ownCloud reports (the core adds the SHA-256
+/// that RDS gets).
+pub const ALGORITHMS: &[Algorithm] = &[Algorithm::Sha1, Algorithm::Md5];
 
 /// A Depth-0 PROPFIND body asking only for the checksums.
 pub const PROPFIND_CHECKSUMS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -149,19 +150,17 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn digests(data: &[u8]) -> Digests {
-        use md5::Digest as _;
-        Digests {
-            bytes: data.len() as u64,
-            sha256: Some(hex::encode(sha2::Sha256::digest(data))),
-            sha1: Some(hex::encode(sha1::Sha1::digest(data))),
-            md5: Some(hex::encode(md5::Md5::digest(data))),
-        }
+    /// Digests of `data`, by the core's own hashing.
+    async fn digests(data: &'static [u8]) -> Digests {
+        let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(data))]));
+        let (mut s, handle) = hashing(body, ALGORITHMS);
+        while s.next().await.is_some() {}
+        handle.get().unwrap()
     }
 
-    #[test]
-    fn owncloud_lists_are_read_and_compared() {
-        let d = digests(b"abc");
+    #[tokio::test]
+    async fn owncloud_lists_are_read_and_compared() {
+        let d = digests(b"abc").await;
         let xml = format!(
             r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:o="http://owncloud.org/ns"><d:response><d:href>/x</d:href><d:propstat><d:prop><o:checksums><o:checksum>SHA1:{} MD5:{} ADLER32:024d0127</o:checksum></o:checksums></d:prop></d:propstat></d:response></d:multistatus>"#,
             d.sha1.as_deref().unwrap(),
@@ -169,7 +168,10 @@ mod tests {
         );
         let list = parse_oc_checksums(&xml).unwrap().unwrap();
         assert_eq!(compare(&list, &d), Verdict::Match);
-        assert_eq!(compare(&list, &digests(b"abd")), Verdict::Mismatch("SHA1"));
+        assert_eq!(
+            compare(&list, &digests(b"abd").await),
+            Verdict::Mismatch("SHA1")
+        );
         assert_eq!(compare("ADLER32:024d0127", &d), Verdict::Unchecked);
         let empty = r#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/x</d:href></d:response></d:multistatus>"#;
         assert_eq!(parse_oc_checksums(empty).unwrap(), None);
@@ -194,10 +196,10 @@ mod tests {
                 [&b"hel"[..], b"lo"].map(|p| Ok(Bytes::from_static(p))),
             ))
         };
-        let good = format!("SHA1:{}", digests(b"hello").sha1.unwrap());
+        let good = format!("SHA1:{}", digests(b"hello").await.sha1.unwrap());
         let (bytes, failed) = collect(verified_download(pieces(), good, "f".into())).await;
         assert_eq!((bytes.as_slice(), failed), (&b"hello"[..], false));
-        let bad = format!("SHA1:{}", digests(b"jello").sha1.unwrap());
+        let bad = format!("SHA1:{}", digests(b"jello").await.sha1.unwrap());
         let (bytes, failed) = collect(verified_download(pieces(), bad, "f".into())).await;
         assert_eq!((bytes.as_slice(), failed), (&b"hel"[..], true));
     }

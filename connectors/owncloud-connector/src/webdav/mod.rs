@@ -15,7 +15,6 @@ pub mod error;
 pub mod integrity;
 pub mod lister;
 pub mod multistatus;
-mod transfer_shim;
 pub mod writer;
 
 use std::future::Future;
@@ -23,7 +22,6 @@ use std::future::Future;
 use async_trait::async_trait;
 use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
 use connector_core::{ConnectorError, Credentials, Result};
-use futures_util::TryStreamExt;
 use reqwest::header::{HeaderMap, HeaderName, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 
 use self::core::{what, DavCore, Depth};
@@ -128,8 +126,7 @@ impl FileStorage for OwncloudStorage {
             last_modified: header(headers, LAST_MODIFIED),
             body: Box::pin(futures_util::stream::empty()),
         };
-        let body: connector_core::interface::ByteStream =
-            Box::pin(resp.bytes_stream().map_err(std::io::Error::other));
+        let body = self.core.body(resp);
         download.body = match expected {
             Some(sum) => integrity::verified_download(body, sum, what("file", &actual)),
             None => body,

@@ -27,7 +27,7 @@ use url::Url;
 
 use super::core::{what, DavCore};
 use super::integrity::{self, Verdict, ALGORITHMS};
-use super::transfer_shim::{hashing, DigestHandle};
+use connector_core::transfer::{hashing, DigestHandle};
 
 /// Marked the hidden temporary names (`.<name>.rds-upload-<uuid>`) that earlier versions
 /// uploaded into before a MOVE; one left by a crash must stay out of listings.

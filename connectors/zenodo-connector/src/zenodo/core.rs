@@ -3,13 +3,14 @@
 //! errors mapped.
 
 use connector_core::http::Upstream;
+use connector_core::interface::ByteStream;
 use connector_core::{ConnectorError, Credentials};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::retry::{self, Deadline, Idempotency, RetryPolicy};
+use super::retry::{self, Idempotency, RetryPolicy};
 
 /// Zenodo's largest page.
 const PAGE_SIZE: usize = 100;
@@ -255,11 +256,11 @@ impl ZenodoApi {
         let what = format!("the upload of {key}");
         let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
         let len = body.length();
-        let request = |b: reqwest::Body| {
-            auth(self.http.client().put(&url), creds)
-                .header(CONTENT_LENGTH, len)
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(b)
+        let request = |body: ByteStream| retry::Attempt::Transfer {
+            req: auth(self.http.client().put(&url), creds)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
+            body,
+            len,
         };
         let idempotency = body.idempotency();
         let body = std::sync::Mutex::new(body);
@@ -269,26 +270,38 @@ impl ZenodoApi {
                 .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
             body.attempt().map(request)
         };
-        let resp = retry::send_with(
-            &self.http,
-            self.policy,
-            idempotency,
-            Deadline::Transfer,
+        let resp = retry::send_with(&self.http, self.policy, idempotency, &what, make).await?;
+        json_of(resp, &what).await
+    }
+}
+
+impl ZenodoApi {
+    /// `DELETE {bucket}/{key}`: removes an object whose stored bytes differ from ours.
+    pub async fn delete_bucket_object(
+        &self,
+        creds: &Credentials,
+        bucket_url: &str,
+        key: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
+        let what = format!("the removal of {key}");
+        self.call(
+            creds,
+            Method::DELETE,
+            &url,
+            None,
+            Idempotency::Idempotent,
             &what,
-            make,
         )
         .await?;
-        json_of(resp, &what).await
+        Ok(())
     }
 }
 
 /// What a bucket upload sends.
 pub enum UploadBody {
     /// The caller's stream, of a declared length (taken by the first attempt).
-    Stream {
-        body: Option<reqwest::Body>,
-        len: u64,
-    },
+    Stream { body: Option<ByteStream>, len: u64 },
     /// A small file read into memory.
     Memory(bytes::Bytes),
     /// A spooled file on disk (removed by its owner afterwards).
@@ -313,12 +326,14 @@ impl UploadBody {
     }
 
     /// The body of one attempt.
-    fn attempt(&mut self) -> Result<reqwest::Body, ConnectorError> {
+    fn attempt(&mut self) -> Result<ByteStream, ConnectorError> {
         match self {
             UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
                 ConnectorError::Internal("a streamed upload cannot be sent twice".into())
             }),
-            UploadBody::Memory(bytes) => Ok(reqwest::Body::from(bytes.clone())),
+            UploadBody::Memory(bytes) => {
+                Ok(Box::pin(futures_util::stream::iter([Ok(bytes.clone())])))
+            }
             UploadBody::File { path, .. } => {
                 let file = std::fs::File::open(&*path).map_err(|_| {
                     ConnectorError::Internal("cannot reopen the spooled upload".into())
@@ -327,7 +342,7 @@ impl UploadBody {
                     tokio::fs::File::from_std(file),
                     256 * 1024,
                 );
-                Ok(reqwest::Body::wrap_stream(stream))
+                Ok(Box::pin(stream))
             }
         }
     }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use connector_core::interface::{Metadata, Project, Publication, Upload};
+use connector_core::transfer::{self, Algorithm, Digests};
 use connector_core::{ConnectorError, Credentials, Result};
 use serde_json::{Map, Value};
 use url::Url;
@@ -235,6 +236,9 @@ impl Metadata for ZenodoBackend {
             .ok_or_else(|| ConnectorError::BadRequest("the file name is empty".into()))?;
         // Find the bucket before taking the bytes, so a wrong id fails fast.
         let bucket = self.bucket(creds, id).await?;
+        // Zenodo answers each stored object with its MD5: hash what we send to compare.
+        let (body, sent) = transfer::hashing(upload.body, &[Algorithm::Md5]);
+        let upload = Upload { body, ..upload };
         let prepared = upload::prepare(upload, self.spool_dir.as_deref()).await?;
         let (bytes, spooled) = (prepared.body.length(), prepared.spool.is_some());
         let result = self
@@ -243,8 +247,15 @@ impl Metadata for ZenodoBackend {
             .await;
         // The spool file (if any) is removed here, whatever the outcome.
         drop(prepared.spool);
-        result?;
-        tracing::info!(project = id, file = %name, bytes, spooled, "file uploaded to Zenodo");
+        let stored = result?;
+        if let Err(e) = verify_stored(&stored, sent.get(), bytes, &name) {
+            // Never leave a corrupt copy that looks complete.
+            if let Err(del) = self.api.delete_bucket_object(creds, &bucket, &name).await {
+                tracing::warn!(project = id, file = %name, error = %del, "could not remove a corrupt upload");
+            }
+            return Err(e);
+        }
+        tracing::info!(project = id, file = %name, bytes, spooled, "file uploaded to Zenodo, MD5 verified");
         Ok(())
     }
 
@@ -271,4 +282,24 @@ impl Metadata for ZenodoBackend {
             .ok_or_else(|| ConnectorError::BadGateway("Zenodo's file has no id".into()))?;
         self.api.delete_file(creds, id, zenodo_id).await
     }
+}
+
+/// Compares the MD5 Zenodo reports for a stored object (`checksum: "md5:<hex>"`, as
+/// Invenio's files REST API serialises every object version) with the digest of the
+/// `len` bytes we sent.
+fn verify_stored(stored: &Value, sent: Option<Digests>, len: u64, name: &str) -> Result<()> {
+    let what = format!("file {name:?}");
+    let reported = stored
+        .get("checksum")
+        .and_then(Value::as_str)
+        .and_then(|c| c.strip_prefix("md5:"))
+        .ok_or_else(|| {
+            ConnectorError::BadGateway(format!(
+                "Zenodo stored {what} but reported no MD5 checksum, so it cannot be verified"
+            ))
+        })?;
+    let sent = sent.filter(|d| d.bytes == len).ok_or_else(|| {
+        ConnectorError::Internal(format!("the upload of {what} was not hashed whole"))
+    })?;
+    sent.verify(Algorithm::Md5, reported, &what)
 }

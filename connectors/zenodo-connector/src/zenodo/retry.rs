@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use backon::{ExponentialBuilder, Retryable as _};
 use connector_core::http::Upstream;
+use connector_core::interface::ByteStream;
 use connector_core::ConnectorError;
 use reqwest::{RequestBuilder, Response};
 
@@ -47,13 +48,17 @@ pub enum Idempotency {
     Single,
 }
 
-/// How long an attempt may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deadline {
-    /// A small call: the response deadline applies.
-    Response,
-    /// A transfer: only the connect and idle timeouts (a large upload is never cut).
-    Transfer,
+/// One attempt's request.
+pub enum Attempt {
+    /// A small call: the response deadline applies to all of it.
+    Call(RequestBuilder),
+    /// An upload of `len` bytes: the core's idle watchdog applies while the body flows,
+    /// the response deadline to the answer (a healthy large upload is never cut).
+    Transfer {
+        req: RequestBuilder,
+        body: ByteStream,
+        len: u64,
+    },
 }
 
 /// A failed attempt.
@@ -85,8 +90,8 @@ pub async fn send(
     what: &str,
     make: impl Fn() -> RequestBuilder,
 ) -> Result<Response, ConnectorError> {
-    send_with(http, policy, idempotency, Deadline::Response, what, || {
-        Ok(make())
+    send_with(http, policy, idempotency, what, || {
+        Ok(Attempt::Call(make()))
     })
     .await
 }
@@ -97,9 +102,8 @@ pub async fn send_with(
     http: &Upstream,
     policy: RetryPolicy,
     idempotency: Idempotency,
-    deadline: Deadline,
     what: &str,
-    make: impl Fn() -> Result<RequestBuilder, ConnectorError>,
+    make: impl Fn() -> Result<Attempt, ConnectorError>,
 ) -> Result<Response, ConnectorError> {
     let attempt = || async {
         let req = make().map_err(|error| Failure {
@@ -107,19 +111,30 @@ pub async fn send_with(
             retry: false,
             wait: None,
         })?;
-        let sent = match deadline {
-            Deadline::Response => http.send(req).await,
-            Deadline::Transfer => http.send_transfer(req).await,
+        let resp = match req {
+            Attempt::Call(req) => http.send(req).await.map_err(|e| {
+                let retry = idempotency == Idempotency::Idempotent
+                    && (e.is_connect() || e.is_request() && !e.is_timeout());
+                Failure {
+                    error: e.into(),
+                    retry,
+                    wait: None,
+                }
+            })?,
+            Attempt::Transfer { req, body, len } => http
+                .send_transfer(req, body, Some(len))
+                .await
+                .map_err(|error| Failure {
+                    // A stall or a broken connection: a body that can be sent again is.
+                    retry: idempotency == Idempotency::Idempotent
+                        && matches!(
+                            error,
+                            ConnectorError::ServiceUnavailable(_) | ConnectorError::BadGateway(_)
+                        ),
+                    error,
+                    wait: None,
+                })?,
         };
-        let resp = sent.map_err(|e| {
-            let retry = idempotency == Idempotency::Idempotent
-                && (e.is_connect() || e.is_request() && !e.is_timeout());
-            Failure {
-                error: e.into(),
-                retry,
-                wait: None,
-            }
-        })?;
         let status = resp.status().as_u16();
         if resp.status().is_success() {
             return Ok(resp);

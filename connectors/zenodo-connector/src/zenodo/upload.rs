@@ -86,7 +86,7 @@ pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepare
         Some(len) if len > IN_MEMORY_MAX => {
             return Ok(Prepared {
                 body: UploadBody::Stream {
-                    body: Some(reqwest::Body::wrap_stream(upload.body)),
+                    body: Some(upload.body),
                     len,
                 },
                 spool: None,

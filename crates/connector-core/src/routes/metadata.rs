@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use super::multipart::MultipartUpload;
 use super::params::Params;
-use super::{state, success, AppState};
+use super::{state, success, uploaded, AppState};
 use crate::credentials::Credentials;
 use crate::error::ConnectorError;
 use crate::interface::Metadata;
@@ -147,8 +147,8 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let md = state.metadata.as_deref().ok_or_else(|| {
         ConnectorError::NotImplemented("this connector has no metadata interface".into())
     })?;
-    multipart
-        .stream_into("userId", |upload| async move {
+    let received = multipart
+        .stream_into("userId", state.idle_timeout, |upload| async move {
             if upload.filename.as_deref().is_none_or(str::is_empty) {
                 return Err(ConnectorError::BadRequest(
                     "filename is required (a form field, or the file part's file name)".into(),
@@ -157,7 +157,7 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
             md.upload_file(&creds, &project, upload).await
         })
         .await?;
-    Ok(success())
+    Ok(uploaded(received.1))
 }
 
 async fn delete_files(

@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub file_storage: Option<Arc<dyn FileStorage>>,
     pub metadata: Option<Arc<dyn Metadata>>,
     pub max_json_body_bytes: usize,
+    /// A transfer to or from the caller that moves no byte for this long is cut.
+    pub idle_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -112,6 +114,16 @@ async fn gate(
 pub(crate) fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, ConnectorError> {
     req.app_data::<web::Data<AppState>>()
         .ok_or_else(|| ConnectorError::Internal("application state missing".into()))
+}
+
+/// The answer to an upload: `{"success": true}` as RDS expects, plus the SHA-256 of the
+/// bytes received (`"sha256"`, lower-case hex) when the whole body was read.
+pub(crate) fn uploaded(digests: Option<crate::transfer::Digests>) -> actix_web::HttpResponse {
+    let mut body = serde_json::json!({"success": true});
+    if let Some(sha256) = digests.and_then(|d| d.sha256) {
+        body["sha256"] = serde_json::Value::String(sha256);
+    }
+    actix_web::HttpResponse::Ok().json(body)
 }
 
 /// The JSON answer `{"success": true}` the RDS callers expect from writes.

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use super::multipart::MultipartUpload;
 use super::params::Params;
-use super::{state, success, AppState};
+use super::{state, success, uploaded, AppState};
 use crate::error::ConnectorError;
 use crate::interface::{FileStorage, StoragePath, WriteMode};
 
@@ -107,10 +107,12 @@ async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, 
     if let Some(name) = path.file_name() {
         resp.insert_header(header::ContentDisposition::attachment(name));
     }
+    // A caller who stops reading is cut after the idle timeout, releasing the provider.
+    let body = crate::transfer::watchdog::to_caller(download.body, state.idle_timeout);
     Ok(match download.content_length {
         // A sized body: a stream that ends early is a broken transfer, never a short 200.
-        Some(len) => resp.no_chunking(len).streaming(download.body),
-        None => resp.streaming(download.body),
+        Some(len) => resp.no_chunking(len).streaming(body),
+        None => resp.streaming(body),
     })
 }
 
@@ -139,8 +141,8 @@ async fn upload(
         .to_owned();
     let creds = state.credentials(&user_id).await?;
     let fs = storage(state)?;
-    multipart
-        .stream_into("userId", |upload| async move {
+    let received = multipart
+        .stream_into("userId", state.idle_timeout, |upload| async move {
             // `filepath` naming a folder (trailing `/`) takes the part's file name.
             let path = match (raw_path.ends_with('/'), upload.filename.as_deref()) {
                 (true, Some(name)) => StoragePath::parse(&raw_path)?.join(name)?,
@@ -149,7 +151,7 @@ async fn upload(
             fs.put_file(&creds, &path, upload, mode).await
         })
         .await?;
-    Ok(success())
+    Ok(uploaded(received.1))
 }
 
 async fn post_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {

@@ -357,10 +357,18 @@ impl Written {
     }
 }
 
-async fn write_stream<S, E>(path: &Path, mut body: S, limit: u64) -> Result<Written, bool>
+/// With `corrupt`, the middle byte of what arrives is flipped before it is stored and
+/// hashed: the checksum then describes the stored copy, as a store that corrupts does.
+async fn write_stream<S, E>(
+    path: &Path,
+    mut body: S,
+    limit: u64,
+    corrupt: bool,
+) -> Result<Written, bool>
 where
     S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
 {
+    let mut corrupt_at = corrupt.then_some(limit / 2);
     let mut file = tokio::fs::File::create(path).await.map_err(|_| false)?;
     let (mut md5, mut sha) = (Md5::new(), Sha256::new());
     let mut size = 0u64;
@@ -372,6 +380,16 @@ where
             let _ = tokio::fs::remove_file(path).await;
             return Err(true);
         }
+        let start = size - chunk.len() as u64;
+        let chunk = match corrupt_at.filter(|&at| at >= start && at < size) {
+            Some(at) => {
+                corrupt_at = None;
+                let mut owned = chunk.to_vec();
+                owned[(at - start) as usize] ^= 0x01;
+                web::Bytes::from(owned)
+            }
+            None => chunk,
+        };
         md5.update(&chunk);
         sha.update(&chunk);
         file.write_all(&chunk).await.map_err(|_| false)?;
@@ -423,7 +441,7 @@ pub(crate) async fn bucket_put(
     st: web::Data<Shared>,
 ) -> HttpResponse {
     let (bucket, key) = path.into_inner();
-    let (blob, file_id, dep_id) = {
+    let (blob, file_id, dep_id, corrupt) = {
         let mut g = lock(&st);
         let owner = tri!(authenticate(&req, &g));
         let Some(dep) = g.depositions.values().find(|d| d.bucket == bucket) else {
@@ -440,7 +458,9 @@ pub(crate) async fn bucket_put(
         }
         let dep_id = dep.id;
         let (blob, file_id) = new_blob_path(&mut g);
-        (blob, file_id, dep_id)
+        let corrupt = g.corrupt_uploads > 0;
+        g.corrupt_uploads = g.corrupt_uploads.saturating_sub(1);
+        (blob, file_id, dep_id, corrupt)
     };
     let declared = req
         .headers()
@@ -456,7 +476,7 @@ pub(crate) async fn bucket_put(
     if key.is_empty() || key.contains('/') {
         return error(400, "Invalid file name.");
     }
-    let written = match write_stream(&blob, payload, declared).await {
+    let written = match write_stream(&blob, payload, declared, corrupt).await {
         Ok(w) => w,
         Err(true) => return error(400, "File is larger than expected."),
         Err(false) => {
@@ -529,7 +549,7 @@ pub(crate) async fn legacy_upload(
                 part_name = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename().map(str::to_owned));
-                written = match write_stream(&blob, &mut field, limit).await {
+                written = match write_stream(&blob, &mut field, limit, false).await {
                     Ok(w) => Some(w),
                     Err(true) => return error(413, "Request entity too large."),
                     Err(false) => return error(400, "Invalid multipart body."),
@@ -596,6 +616,38 @@ pub(crate) async fn bucket_get(
         .content_type(file.mimetype.as_str())
         .insert_header(("content-length", file.size.to_string()))
         .streaming(chunks)
+}
+
+/// `DELETE /api/files/{bucket}/{key}`: 204 (invenio-files-rest `ObjectResource.delete`),
+/// 404 for an unknown key, 403 once the record is published (its bucket is locked).
+pub(crate) async fn bucket_delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<Shared>,
+) -> HttpResponse {
+    let (bucket, key) = path.into_inner();
+    let mut g = lock(&st);
+    let owner = tri!(authenticate(&req, &g));
+    let Some(dep) = g.depositions.values_mut().find(|d| d.bucket == bucket) else {
+        return error(404, "Bucket does not exist.");
+    };
+    if dep.owner != owner {
+        return error(
+            403,
+            "You don't have the permission to access the requested resource.",
+        );
+    }
+    if dep.submitted {
+        return error(403, "Bucket is locked: the record is published.");
+    }
+    match dep.files.iter().position(|f| f.key == key) {
+        Some(i) => {
+            let f = dep.files.remove(i);
+            let _ = std::fs::remove_file(&f.path);
+            HttpResponse::NoContent().finish()
+        }
+        None => error(404, "Object does not exist."),
+    }
 }
 
 pub(crate) async fn not_found() -> HttpResponse {

@@ -24,8 +24,10 @@
 //!   (live; docs 401), an unknown token → 401; another user's deposition → 403.
 //! - Rate limiting: 429 with `X-RateLimit-Limit/-Remaining/-Reset` and `Retry-After`,
 //!   as zenodo.org sends them ([`ZenodoEmulator::rate_limit_next`]).
-//! - Faults for tests: the next calls answer a 5xx ([`ZenodoEmulator::fail_next`]), or the
-//!   whole site is in maintenance, 503 ([`ZenodoEmulator::set_down`]).
+//! - Faults for tests: the next calls answer a 5xx ([`ZenodoEmulator::fail_next`]), the
+//!   whole site is in maintenance, 503 ([`ZenodoEmulator::set_down`]), or uploads are
+//!   stored corrupted ([`ZenodoEmulator::corrupt_next_uploads`]).
+//! - `DELETE {bucket}/{key}`: 204 (invenio-files-rest's `ObjectResource.delete`).
 //!
 //! Every request is logged ([`ZenodoEmulator::requests`]) without query values or header
 //! values other than the User-Agent, so a token never lands in the log.
@@ -205,6 +207,12 @@ impl ZenodoEmulator {
         }
     }
 
+    /// The next `n` bucket uploads are stored with one byte flipped (their checksum is
+    /// that of the stored bytes): a provider that corrupts what it receives.
+    pub fn corrupt_next_uploads(&self, n: usize) {
+        lock(&self.state).corrupt_uploads = n;
+    }
+
     /// Clears pending faults.
     pub fn clear_faults(&self) {
         lock(&self.state).faults = VecDeque::new();
@@ -285,6 +293,10 @@ fn app(
         .route(
             "/api/files/{bucket}/{key:.*}",
             web::get().to(handlers::bucket_get),
+        )
+        .route(
+            "/api/files/{bucket}/{key:.*}",
+            web::delete().to(handlers::bucket_delete),
         )
         .default_service(web::to(handlers::not_found))
 }

@@ -84,6 +84,8 @@ pub(crate) struct State {
     pub base_url: String,
     pub files_dir: PathBuf,
     pub legacy_upload_limit: u64,
+    /// Bucket uploads still to be stored with one byte flipped (a corrupting store).
+    pub corrupt_uploads: usize,
 }
 
 /// The documented upload types (developers.zenodo.org, "Deposit metadata").

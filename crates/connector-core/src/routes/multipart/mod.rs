@@ -9,11 +9,15 @@
 //! The file part's length is known when the caller declares it (a `size` field, the
 //! part's `Content-Length`) or, failing that, derived from the request's
 //! `Content-Length` ([`part_length`]); either way the pump holds the caller to it.
+//!
+//! The pump also hashes the file (SHA-256, returned to the caller) and cuts a caller who
+//! sends no byte for the idle timeout (408), so a stalled client holds nothing for long.
 
 mod part_length;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::time::Duration;
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -25,6 +29,8 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::error::ConnectorError;
 use crate::interface::Upload;
+use crate::transfer::digest::Hasher;
+use crate::transfer::{Algorithm, Digests};
 use part_length::Prefix;
 
 /// Names of the file part: the RDS exporter sends `file`; the interface document says `files`.
@@ -119,13 +125,16 @@ impl MultipartUpload {
     }
 
     /// Hands the file part to `sink` as an [`Upload`] and pumps the caller's bytes into it.
-    /// The provider's result decides the answer; a caller that breaks off midway makes
-    /// the stream end in an error, which the provider sees (and cleans up after).
+    /// The provider's result decides the answer; a caller that breaks off midway (or
+    /// stalls for `idle`) makes the stream end in an error, which the provider sees (and
+    /// cleans up after). On success, the digests of the bytes received come back too
+    /// (`None` if the provider stopped reading before the end).
     pub(crate) async fn stream_into<T, F, Fut>(
         mut self,
         user_id_field: &str,
+        idle: Duration,
         sink: F,
-    ) -> Result<T, ConnectorError>
+    ) -> Result<(T, Option<Digests>), ConnectorError>
     where
         F: FnOnce(Upload) -> Fut,
         Fut: Future<Output = Result<T, ConnectorError>>,
@@ -172,54 +181,86 @@ impl MultipartUpload {
         };
         let mut file = self.file;
         let _multipart = self._multipart;
-        // Returns the caller's fault, if any: then the answer is a 400 whatever the
-        // provider made of the broken stream (it sees an error item and must not keep
-        // the file).
+        // Returns the caller's fault, if any: then the answer is a 400 (a 408 for a
+        // stall) whatever the provider made of the broken stream (it sees an error item
+        // and must not keep the file); else the digests of what was received.
         let pump = async move {
-            let mut seen = 0u64;
-            while let Some(chunk) = file.next().await {
-                let (item, fault) = match chunk {
-                    Err(e) => {
-                        let msg = format!("the upload broke off: {e}");
-                        (Err(std::io::Error::other(msg.clone())), Some(msg))
+            let mut hasher = Hasher::new(&[Algorithm::Sha256]);
+            loop {
+                let next = tokio::select! {
+                    // The provider stopped reading: it has answered already.
+                    _ = tx.closed() => {
+                        let whole = size == Some(hasher.bytes());
+                        return Ok(whole.then(|| hasher.finish()));
                     }
-                    Ok(c) => {
-                        seen += c.len() as u64;
-                        match size.filter(|&d| seen > d) {
+                    next = tokio::time::timeout(idle, file.next()) => next,
+                };
+                let (item, fault) = match next {
+                    Err(_) => {
+                        let msg = format!(
+                            "the upload stalled: no byte arrived for {} s",
+                            idle.as_secs().max(1)
+                        );
+                        let err = std::io::Error::new(std::io::ErrorKind::TimedOut, msg.clone());
+                        (Err(err), Some(Fault::Stalled(msg)))
+                    }
+                    Ok(None) => break,
+                    Ok(Some(Err(e))) => {
+                        let msg = format!("the upload broke off: {e}");
+                        (
+                            Err(std::io::Error::other(msg.clone())),
+                            Some(Fault::Bad(msg)),
+                        )
+                    }
+                    Ok(Some(Ok(c))) => {
+                        hasher.update(&c);
+                        match size.filter(|&d| hasher.bytes() > d) {
                             Some(d) => {
                                 let msg = mismatch(format!(
                                     "the upload is longer than its declared size of {d} bytes"
                                 ));
-                                (Err(std::io::Error::other(msg.clone())), Some(msg))
+                                (
+                                    Err(std::io::Error::other(msg.clone())),
+                                    Some(Fault::Bad(msg)),
+                                )
                             }
                             None => (Ok(c), None),
                         }
                     }
                 };
-                if tx.send(item).await.is_err() {
-                    // The provider stopped reading: it has answered already.
-                    return fault;
+                let sent = tx.send(item).await;
+                if let Some(f) = fault {
+                    return Err(f);
                 }
-                if fault.is_some() {
-                    return fault;
+                if sent.is_err() {
+                    return Ok(None);
                 }
             }
-            let fault = size.filter(|&d| seen < d).map(|d| {
-                mismatch(format!(
+            let seen = hasher.bytes();
+            if let Some(d) = size.filter(|&d| seen < d) {
+                let msg = mismatch(format!(
                     "the upload ended after {seen} of its declared {d} bytes"
-                ))
-            });
-            if let Some(msg) = &fault {
+                ));
                 let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
+                return Err(Fault::Bad(msg));
             }
-            fault
+            Ok(Some(hasher.finish()))
         };
-        let (fault, result) = futures_util::future::join(pump, sink(upload)).await;
-        match fault {
-            Some(msg) => Err(ConnectorError::BadRequest(msg)),
-            None => result,
+        let (received, result) = futures_util::future::join(pump, sink(upload)).await;
+        match received {
+            Err(Fault::Bad(msg)) => Err(ConnectorError::BadRequest(msg)),
+            Err(Fault::Stalled(msg)) => Err(ConnectorError::RequestTimeout(msg)),
+            Ok(digests) => result.map(|v| (v, digests)),
         }
     }
+}
+
+/// What the caller did wrong while sending the file part.
+enum Fault {
+    /// Broke off, or sent other than the declared size (400).
+    Bad(String),
+    /// Sent nothing for the idle timeout (408).
+    Stalled(String),
 }
 
 /// The `boundary` parameter of a multipart `Content-Type`.

@@ -1,0 +1,10 @@
+//! What every transfer gets from the core, whatever the provider: a progress watchdog
+//! that cuts a stalled stream without capping a healthy long one ([`watchdog`]), and
+//! digests computed while the bytes stream, to compare with what the provider stored
+//! ([`digest`]).
+
+pub mod digest;
+pub mod watchdog;
+
+pub use digest::{hashing, Algorithm, DigestHandle, Digests};
+pub use watchdog::{idle_timeout, TransferStall};
