@@ -103,10 +103,12 @@ pub fn hold_last<F>(body: ByteStream, at_end: F) -> ByteStream
 where
     F: FnOnce() -> Option<std::io::Error> + Send + 'static,
 {
+    // `at_end` is `None` once the inner stream has ended or failed: it is not polled again.
     let state = (body, None::<Bytes>, Some(at_end));
     Box::pin(futures_util::stream::unfold(
         state,
         |(mut inner, mut held, mut at_end)| async move {
+            at_end.as_ref()?;
             loop {
                 match inner.next().await {
                     Some(Ok(b)) if b.is_empty() => {}

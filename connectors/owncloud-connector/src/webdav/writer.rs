@@ -15,6 +15,7 @@
 //! Afterwards the server's `oc:checksums` are compared with the digests computed while
 //! streaming (see [`verify`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -192,9 +193,11 @@ async fn chunked(
         transfer: transfer.clone(),
         armed: true,
     };
-    let Some(mut stream) = body.take() else {
+    let Some(stream) = body.take() else {
         return Err(ConnectorError::Internal("the upload body was taken".into()));
     };
+    // The last chunk reads up to the end; asking once more must not poll past it.
+    let mut stream: ByteStream = Box::pin(stream.fuse());
     let target = what("file", path);
     let mut carry = None;
     let mut n = 0u32;
@@ -206,50 +209,72 @@ async fn chunked(
                  raise OWNCLOUD_CHUNK_SIZE_BYTES"
             )));
         }
-        let send = || async {
+        with_retries("chunk", || async {
             let answer = core
                 .put_chunk(creds, &transfer, n, chunk.clone(), dest, size)
                 .await;
             judge(answer, &target, creds).await
-        };
-        send.retry(retry_policy())
-            .when(|a| matches!(a, Attempt::Again(_)))
-            .notify(|_, wait| {
-                tracing::info!(
-                    chunk = n,
-                    retry_in_ms = wait.as_millis() as u64,
-                    "chunk upload failed; retrying"
-                )
-            })
-            .await
-            .map_err(Attempt::into_error)?;
+        })
+        .await
+        .map_err(Attempt::into_error)?;
     }
     // The body has ended, so its digests are known: ownCloud verifies `OC-Checksum`
     // when it assembles, Nextcloud stores it.
-    let checksum = digests
-        .get()
-        .and_then(|d| d.sha1)
+    let sent = digests.get();
+    let checksum = sent
+        .as_ref()
+        .and_then(|d| d.sha1.as_deref())
         .map(|h| format!("SHA1:{h}"));
-    let finish = || async {
+    // A MOVE that got no answer (timeout, reset) may have assembled the file anyway, and
+    // then its retry finds no upload folder (404): look at the target before failing.
+    let unanswered = AtomicBool::new(false);
+    let moved = with_retries("assembly", || async {
         let answer = core
             .finish_upload(creds, &transfer, dest, size, checksum.as_deref())
             .await;
+        if answer.is_err() {
+            unanswered.store(true, Ordering::Relaxed);
+        }
         judge(answer, &target, creds).await
-    };
-    finish
+    })
+    .await;
+    match moved {
+        Ok(_) => {}
+        Err(Attempt::Final(ConnectorError::NotFound(_))) if unanswered.load(Ordering::Relaxed) => {
+            let stored = core.stat(creds, path).await?.and_then(|e| e.content_length);
+            if stored.is_none() || stored != sent.map(|d| d.bytes) {
+                return Err(ConnectorError::BadGateway(format!(
+                    "the server did not confirm assembling {target}, and it is not there"
+                )));
+            }
+        }
+        Err(a) => return Err(a.into_error()),
+    }
+    // The server removed the upload folder with the MOVE.
+    guard.disarm();
+    Ok(true)
+}
+
+/// Runs `attempt` until it succeeds or fails for good, retrying with backoff.
+async fn with_retries<F, Fut>(
+    step: &'static str,
+    attempt: F,
+) -> std::result::Result<Response, Attempt>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<Response, Attempt>>,
+{
+    attempt
         .retry(retry_policy())
         .when(|a| matches!(a, Attempt::Again(_)))
         .notify(|_, wait| {
             tracing::info!(
+                step,
                 retry_in_ms = wait.as_millis() as u64,
-                "assembling the upload failed; retrying"
+                "chunked upload step failed; retrying"
             )
         })
         .await
-        .map_err(Attempt::into_error)?;
-    // The server removed the upload folder with the MOVE.
-    guard.disarm();
-    Ok(true)
 }
 
 /// Creates the missing folders above `folder`, top down.
@@ -286,12 +311,19 @@ async fn verify(
     creds: &Credentials,
     path: &StoragePath,
     digests: &DigestHandle,
+    size: Option<u64>,
     existed: bool,
 ) -> Result<()> {
     let target = what("file", path);
     let ours = digests.get().ok_or_else(|| {
         ConnectorError::Internal(format!("no digests for the upload of {target}"))
     })?;
+    if size.is_some_and(|s| s != ours.bytes) {
+        return Err(ConnectorError::Internal(format!(
+            "the digests of {target} cover {} bytes, not all of them",
+            ours.bytes
+        )));
+    }
     let Some(list) = core.checksums(creds, path).await? else {
         return Ok(());
     };
@@ -379,7 +411,7 @@ pub async fn write(
         )
         .await?;
     }
-    verify(core, creds, path, &digests, existing.is_some()).await
+    verify(core, creds, path, &digests, upload.size, existing.is_some()).await
 }
 
 #[cfg(test)]
