@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use reqwest::Method;
-use test_support::webdav::{Chunking, Fault, FaultKind};
+use test_support::webdav::{Chunking, Fault, FaultKind, Reported};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -171,4 +171,28 @@ async fn a_byte_flipped_at_the_server_fails_the_transfer() {
     let resp = h.get_file(&h.user_id(), "/Data/good.bin").await;
     let (sha, _) = sha256_body(resp).await;
     assert_eq!(sha, sha256_file(&src));
+}
+
+/// Nextcloud reports only the checksum a client sent: the chunked upload's `OC-Checksum`
+/// (our SHA1) comes back and matches, a plain PUT has none to compare, and downloads are
+/// checked against the stored one.
+#[actix_web::test]
+async fn nextcloud_reports_the_checksum_we_sent() {
+    let h = Harness::start_with(Setup {
+        reported: Reported::ClientSent,
+        ..chunked(Efss::Nextcloud, Chunking::NextcloudV2)
+    })
+    .await;
+    build_tree(h.root(), false);
+    upload_ok(&h, "sent.bin", 6 * MIB as usize).await;
+    let resp = h
+        .upload(Method::POST, "/Data/small.txt", b"small".to_vec())
+        .await;
+    assert_eq!(resp.status(), 200);
+    h.dav().inject(Fault::of("GET", FaultKind::FlipBody));
+    let resp = h.get_file(&h.user_id(), "/Data/sent.bin").await;
+    assert!(
+        resp.bytes().await.is_err(),
+        "the stored SHA1 catches the flip"
+    );
 }

@@ -11,7 +11,7 @@ use owncloud_connector::config::OwncloudConfig;
 use owncloud_connector::Owncloud;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use test_support::webdav::{Chunking, ServerAuth, WebDavOptions, WebDavServer};
+use test_support::webdav::{Chunking, Reported, ServerAuth, WebDavOptions, WebDavServer};
 
 pub const USER: &str = "alice";
 pub const TOKEN: &str = "tok-3f9a:with+special/chars";
@@ -65,6 +65,8 @@ pub struct Setup {
     pub response_timeout_secs: u64,
     /// Whose chunked-upload rules the server follows.
     pub chunking: Chunking,
+    /// Which checksums the server reports (ownCloud's computed, or Nextcloud's sent).
+    pub reported: Reported,
     /// `OWNCLOUD_CHUNK_THRESHOLD_BYTES`, `OWNCLOUD_CHUNK_SIZE_BYTES`
     pub chunk_threshold: Option<u64>,
     pub chunk_size: Option<u64>,
@@ -79,6 +81,7 @@ impl Default for Setup {
             port_service: None,
             response_timeout_secs: 20,
             chunking: Chunking::default(),
+            reported: Reported::default(),
             chunk_threshold: None,
             chunk_size: None,
         }
@@ -127,7 +130,8 @@ impl Harness {
         let dav = WebDavServer::start_with(
             WebDavOptions::new(dir.path(), USER, TOKEN)
                 .auth(setup.server_auth)
-                .chunking(setup.chunking),
+                .chunking(setup.chunking)
+                .reported(setup.reported),
         )
         .await
         .unwrap();

@@ -103,7 +103,7 @@ fn status(code: u16) -> Resp {
     resp
 }
 
-fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -338,7 +338,8 @@ async fn assemble(
         }
     }
     let paths: Vec<PathBuf> = chunks.iter().map(|(n, _)| folder.join(n)).collect();
-    let expected_checksum = header(req, "OC-Checksum").map(str::to_owned);
+    let client_checksum = header(req, "OC-Checksum").map(str::to_owned);
+    let expected_checksum = client_checksum.clone();
     let verify = state.chunking == Chunking::OwncloudNg;
     let target2 = target.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -368,6 +369,10 @@ async fn assemble(
             "The computed checksum does not match the one received from the client.",
         ));
     }
+    state
+        .checksums
+        .uploaded(&target, client_checksum.as_deref())
+        .await;
     if fault == Some(FaultKind::FlipStored) {
         flip_byte(&target)?;
     }

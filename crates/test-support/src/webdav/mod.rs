@@ -49,7 +49,7 @@ mod chunking;
 mod props;
 
 pub use chunking::{Chunking, UPLOADS_ROOT};
-pub use props::Sums;
+pub use props::{Reported, Sums};
 
 /// The ownCloud (and Nextcloud legacy) WebDAV root.
 pub const OWNCLOUD_ROOT: &str = "/remote.php/webdav";
@@ -135,6 +135,8 @@ pub struct WebDavOptions {
     pub addr: SocketAddr,
     /// Whose chunked-upload rules `/remote.php/dav/uploads` follows.
     pub chunking: Chunking,
+    /// Which checksums PROPFIND and GET report.
+    pub reported: Reported,
 }
 
 impl WebDavOptions {
@@ -146,7 +148,13 @@ impl WebDavOptions {
             auth: ServerAuth::Bearer,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             chunking: Chunking::default(),
+            reported: Reported::default(),
         }
+    }
+
+    pub fn reported(mut self, reported: Reported) -> Self {
+        self.reported = reported;
+        self
     }
 
     pub fn chunking(mut self, chunking: Chunking) -> Self {
@@ -187,7 +195,7 @@ struct State {
     /// Where PUT bodies are received before they replace the target (see [`put`]).
     parts: tempfile::TempDir,
     next_part: AtomicU64,
-    checksums: props::ChecksumCache,
+    checksums: props::Checksums,
     expected_bearer: String,
     expected_basic: String,
     auth: ServerAuth,
@@ -231,7 +239,7 @@ impl WebDavServer {
 
     pub async fn start_with(opts: WebDavOptions) -> std::io::Result<Self> {
         let nextcloud_prefix = format!("{NEXTCLOUD_FILES}/{}", encode_segment(&opts.user));
-        let checksums = props::ChecksumCache::default();
+        let checksums = props::Checksums::new(opts.reported);
         let handler = |prefix: &str| {
             DavHandler::builder()
                 .filesystem(props::OcFs::new(&opts.root, checksums.clone()))
@@ -544,6 +552,7 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
         ));
     };
     let local = state.local_target(&path);
+    let client_checksum = chunking::header(&req, "OC-Checksum").map(str::to_owned);
     let mut resp = if method == "PUT" {
         put(state, handler, req).await?
     } else {
@@ -553,21 +562,26 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
     match method.as_str() {
         // ownCloud FilesPlugin::httpGet: `OC-Checksum` carries the file's SHA1 checksum.
         "GET" | "HEAD" if ok => {
-            if let Some(sums) = match local {
-                Some(l) => state.checksums.get(l).await,
+            let sha1 = match local {
+                Some(l) => state.checksums.sha1_header(l).await,
                 None => None,
-            } {
-                if let Ok(v) = format!("SHA1:{}", sums.sha1).parse() {
-                    resp.headers_mut().insert("OC-Checksum", v);
-                }
+            };
+            if let Some(v) = sha1.and_then(|v| v.parse().ok()) {
+                resp.headers_mut().insert("OC-Checksum", v);
             }
             if fault == Some(FaultKind::FlipBody) {
                 resp = resp.map(flip_first_byte);
             }
         }
-        "PUT" if ok && fault == Some(FaultKind::FlipStored) => {
+        "PUT" if ok => {
             if let Some(l) = local {
-                flip_byte(&l)?;
+                state
+                    .checksums
+                    .uploaded(&l, client_checksum.as_deref())
+                    .await;
+                if fault == Some(FaultKind::FlipStored) {
+                    flip_byte(&l)?;
+                }
             }
         }
         _ => {}

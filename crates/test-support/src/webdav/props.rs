@@ -12,6 +12,9 @@
 //!   `lib/private/Files/Storage/Wrapper/Checksum.php`, `CHECKSUMS_DB_FORMAT`, serialized
 //!   by `apps/dav/lib/Connector/Sabre/ChecksumList.php`). Hashes are cached per
 //!   (inode, birth, size, mtime) so a large file is hashed once, not per request.
+//!   Nextcloud computes none: it stores the `OC-Checksum` a client sent with the upload
+//!   and clears it when the file is written without one (nextcloud/server
+//!   `apps/dav/lib/Connector/Sabre/File.php::put`); [`Reported::ClientSent`] does that.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -74,34 +77,99 @@ impl Sums {
     }
 }
 
-type CacheKey = (u64, Option<SystemTime>, u64, i64, i64);
+/// Which checksums the server reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reported {
+    /// ownCloud 10: SHA1, MD5 and ADLER32 of the stored content.
+    #[default]
+    Computed,
+    /// Nextcloud: the `OC-Checksum` the client sent with the upload, if any.
+    ClientSent,
+}
 
-/// Checksums of the served files, cached by what changes when the content does.
-#[derive(Clone, Default)]
-pub struct ChecksumCache(Arc<Mutex<HashMap<CacheKey, Sums>>>);
+/// What identifies a version of a file's content.
+type ContentKey = (u64, Option<SystemTime>, u64, i64, i64);
 
-impl ChecksumCache {
-    /// The checksums of the regular file at `path` (`None` for folders and missing files).
-    pub async fn get(&self, path: PathBuf) -> Option<Sums> {
-        let meta = tokio::fs::metadata(&path).await.ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        let key = (
+async fn content_key(path: &Path) -> Option<ContentKey> {
+    let meta = tokio::fs::metadata(path).await.ok()?;
+    meta.is_file().then(|| {
+        (
             meta.ino(),
             meta.created().ok(),
             meta.size(),
             meta.mtime(),
             meta.mtime_nsec(),
-        );
-        if let Some(s) = self.0.lock().ok()?.get(&key) {
+        )
+    })
+}
+
+/// The checksums the server reports for its files.
+#[derive(Clone, Default)]
+pub struct Checksums {
+    reported: Reported,
+    /// Computed checksums by content version (a large file is hashed once).
+    computed: Arc<Mutex<HashMap<ContentKey, Sums>>>,
+    /// Client-sent checksums, valid while the content version is the one stored with.
+    sent: Arc<Mutex<HashMap<PathBuf, (ContentKey, String)>>>,
+}
+
+impl Checksums {
+    pub fn new(reported: Reported) -> Self {
+        Self {
+            reported,
+            ..Self::default()
+        }
+    }
+
+    /// The `ALGO:hex` items reported for the regular file at `path`, space-separated.
+    pub async fn list(&self, path: PathBuf) -> Option<String> {
+        let key = content_key(&path).await?;
+        match self.reported {
+            Reported::Computed => Some(self.computed(path, key).await?.oc_list()),
+            Reported::ClientSent => {
+                let sent = self.sent.lock().ok()?;
+                sent.get(&path)
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone())
+            }
+        }
+    }
+
+    /// The `OC-Checksum` of a download: the SHA1 item (FilesPlugin::httpGet).
+    pub async fn sha1_header(&self, path: PathBuf) -> Option<String> {
+        let list = self.list(path).await?;
+        list.split_whitespace()
+            .find(|i| i.starts_with("SHA1:"))
+            .map(str::to_owned)
+    }
+
+    /// After an upload to `path`: what the client sent in `OC-Checksum`, if anything.
+    pub async fn uploaded(&self, path: &Path, client_sent: Option<&str>) {
+        if self.reported != Reported::ClientSent {
+            return;
+        }
+        let key = content_key(path).await;
+        if let Ok(mut sent) = self.sent.lock() {
+            match (key, client_sent) {
+                (Some(key), Some(v)) => {
+                    sent.insert(path.to_path_buf(), (key, v.trim().to_owned()));
+                }
+                _ => {
+                    sent.remove(path);
+                }
+            }
+        }
+    }
+
+    async fn computed(&self, path: PathBuf, key: ContentKey) -> Option<Sums> {
+        if let Some(s) = self.computed.lock().ok()?.get(&key) {
             return Some(s.clone());
         }
         let sums = tokio::task::spawn_blocking(move || Sums::of_files(&[path]))
             .await
             .ok()?
             .ok()?;
-        self.0.lock().ok()?.insert(key, sums.clone());
+        self.computed.lock().ok()?.insert(key, sums.clone());
         Some(sums)
     }
 }
@@ -120,11 +188,11 @@ pub fn file_id(path: &Path) -> Option<String> {
 pub struct OcFs {
     inner: Box<LocalFs>,
     root: PathBuf,
-    checksums: ChecksumCache,
+    checksums: Checksums,
 }
 
 impl OcFs {
-    pub fn new(root: &Path, checksums: ChecksumCache) -> Box<Self> {
+    pub fn new(root: &Path, checksums: Checksums) -> Box<Self> {
         Box::new(Self {
             inner: LocalFs::new(root, false, false, false),
             root: root.to_path_buf(),
@@ -222,14 +290,9 @@ impl DavFileSystem for OcFs {
                     .ok_or(FsError::NotFound),
                 "checksums" => self
                     .checksums
-                    .get(local)
+                    .list(local)
                     .await
-                    .map(|s| {
-                        element(
-                            "checksums",
-                            &format!("<oc:checksum>{}</oc:checksum>", s.oc_list()),
-                        )
-                    })
+                    .map(|list| element("checksums", &format!("<oc:checksum>{list}</oc:checksum>")))
                     .ok_or(FsError::NotFound),
                 _ => Err(FsError::NotFound),
             }

@@ -241,3 +241,28 @@ async fn broken_off_put_keeps_the_old_content() {
     assert_eq!(dav.part_files(), 0);
     assert_eq!(std::fs::read(dir.path().join("k.txt")).unwrap(), b"old");
 }
+
+/// Nextcloud reports only what the client sent, and forgets it on a write without one.
+#[tokio::test]
+async fn client_sent_checksums_are_reported_until_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let dav = WebDavServer::start_with(
+        WebDavOptions::new(dir.path(), "alice", "tok").reported(Reported::ClientSent),
+    )
+    .await
+    .unwrap();
+    let c = Client::new();
+    let url = format!("{}/s.txt", dav.nextcloud_url());
+    assert_eq!(send(c.put(&url).body("abc")).await, 201);
+    assert_eq!(props(&c, &url).await.1, None);
+    let sent = "SHA1:0123456789abcdef";
+    assert_eq!(
+        send(c.put(&url).header("OC-Checksum", sent).body("abd")).await,
+        204
+    );
+    assert_eq!(props(&c, &url).await.1.as_deref(), Some(sent));
+    let get = c.get(&url).bearer_auth("tok").send().await.unwrap();
+    assert_eq!(get.headers()["OC-Checksum"], sent);
+    assert_eq!(send(c.put(&url).body("abe")).await, 204);
+    assert_eq!(props(&c, &url).await.1, None);
+}
