@@ -162,3 +162,52 @@ async fn grace_period_cuts_a_transfer_that_outlasts_it() {
         "the body ended cleanly after {got} of {total} bytes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_callers_do_not_hold_the_drain_past_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.bin"), vec![7u8; 32 << 20]).unwrap();
+    let dav = test_support::webdav::WebDavServer::start(dir.path(), "alice", "tok")
+        .await
+        .unwrap();
+    let grace = 2;
+    // A long idle timeout: only the grace period may end these transfers.
+    let (mut child, base) = load::spawn_ready(
+        BIN,
+        &[
+            ("OWNCLOUD_INSTALLATION_URL", &dav.base_url()),
+            ("SHUTDOWN_TIMEOUT_SECS", &grace.to_string()),
+            ("IDLE_TIMEOUT_SECS", "600"),
+        ],
+    )
+    .await;
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    // A caller that stops sending halfway through its upload...
+    let form = test_support::paced::PacedForm::new(
+        &[("userId", USER_ID), ("filepath", "/up.bin")],
+        "up.bin",
+        4 << 20,
+    );
+    let _stalled_upload = form
+        .send_stalling(addr, "POST", "/storage/file", 1 << 20)
+        .await
+        .unwrap();
+    // ...and one that stops reading its download.
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/storage/file"))
+        .json(&serde_json::json!({"userId": USER_ID, "filepath": "/f.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let signalled = Instant::now();
+    sigterm(&child);
+    let status = tokio::time::timeout(Duration::from_secs(grace + 10), child.wait())
+        .await
+        .expect("stalled callers held the drain past the grace period")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(signalled.elapsed() >= Duration::from_secs(grace) - Duration::from_millis(500));
+    drop(resp);
+}

@@ -17,7 +17,7 @@ async fn exporter_uploads_are_byte_identical_then_listed_deleted_and_published()
 
     let (status, body) = env.upload(id, "small.txt", small.clone()).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"success": true}));
+    assert_eq!(body, json!({"success": true, "sha256": sha256(&small)}));
     let (status, body) = env
         .upload(id, "data/sub/large file #1.bin", large.clone())
         .await;

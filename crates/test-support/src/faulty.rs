@@ -1,11 +1,13 @@
 //! A misbehaving HTTP upstream on raw TCP, for the faults a well-behaved server library
 //! cannot produce: a body cut short after a full `Content-Length`, a connection reset
-//! mid-body, a stall, a server that accepts and never answers, a trickling download.
+//! mid-body, a stall, a server that accepts and never answers (or never reads an
+//! upload), a trickling download.
 //!
 //! It answers every request (any method and path) the same way, per its [`Mode`], and
 //! reads and discards the request body first. Body bytes come from [`pattern`], so a
 //! test can verify a transfer without holding it ([`pattern_sha256`]).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,9 @@ pub enum Mode {
     StallBody { declared: u64, sent: u64 },
     /// Reads the request and never answers (kept open).
     Blackhole,
+    /// Reads the request's head, then neither its body nor answers: an upload stalls
+    /// once the socket buffers are full (kept open).
+    Deaf,
     /// A correct 200 of `total` pattern bytes, `chunk` bytes every `interval`.
     Trickle {
         total: u64,
@@ -44,7 +49,7 @@ pub enum Mode {
 /// A running upstream; stopped (every connection dropped) when dropped.
 pub struct FaultyUpstream {
     addr: SocketAddr,
-    mode: Arc<Mutex<Mode>>,
+    mode: Arc<Mutex<Modes>>,
     requests: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
@@ -54,7 +59,10 @@ impl FaultyUpstream {
     pub async fn start(mode: Mode) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let mode = Arc::new(Mutex::new(mode));
+        let mode = Arc::new(Mutex::new(Modes {
+            next: VecDeque::new(),
+            then: mode,
+        }));
         let requests = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(accept_loop(listener, mode.clone(), requests.clone()));
         Ok(Self {
@@ -80,8 +88,27 @@ impl FaultyUpstream {
 
     pub fn set_mode(&self, mode: Mode) {
         if let Ok(mut m) = self.mode.lock() {
-            *m = mode;
+            m.then = mode;
         }
+    }
+
+    /// The next connections are answered by `modes`, one each, before the set mode.
+    pub fn script(&self, modes: Vec<Mode>) {
+        if let Ok(mut m) = self.mode.lock() {
+            m.next = modes.into();
+        }
+    }
+}
+
+/// The modes of the next connections, then the mode of all others.
+struct Modes {
+    next: VecDeque<Mode>,
+    then: Mode,
+}
+
+impl Modes {
+    fn take(&mut self) -> Mode {
+        self.next.pop_front().unwrap_or_else(|| self.then.clone())
     }
 }
 
@@ -91,14 +118,14 @@ impl Drop for FaultyUpstream {
     }
 }
 
-async fn accept_loop(listener: TcpListener, mode: Arc<Mutex<Mode>>, requests: Arc<AtomicU64>) {
+async fn accept_loop(listener: TcpListener, mode: Arc<Mutex<Modes>>, requests: Arc<AtomicU64>) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let mode = mode.clone();
+                let mode = mode.lock().map(|mut m| m.take()).unwrap_or(Mode::Blackhole);
                 let requests = requests.clone();
                 conns.spawn(async move {
                     let _ = serve(stream, mode, requests).await;
@@ -109,9 +136,9 @@ async fn accept_loop(listener: TcpListener, mode: Arc<Mutex<Mode>>, requests: Ar
     }
 }
 
-/// Reads a request head and discards its body (by `Content-Length`; chunked bodies are
-/// read until the terminating chunk).
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<bool> {
+/// Reads a request head and, with `body`, discards its body (by `Content-Length`;
+/// chunked bodies are read until the terminating chunk).
+async fn read_request(stream: &mut TcpStream, body: bool) -> std::io::Result<bool> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 4096];
     let head_end = loop {
@@ -124,6 +151,9 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<bool> {
         }
         buf.extend_from_slice(&byte[..n]);
     };
+    if !body {
+        return Ok(true);
+    }
     let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
     let mut rest = buf.len() - head_end;
     if let Some(len) = head
@@ -178,16 +208,11 @@ fn ok_head(len: u64) -> String {
     )
 }
 
-async fn serve(
-    mut stream: TcpStream,
-    mode: Arc<Mutex<Mode>>,
-    requests: Arc<AtomicU64>,
-) -> std::io::Result<()> {
-    if !read_request(&mut stream).await? {
+async fn serve(mut stream: TcpStream, mode: Mode, requests: Arc<AtomicU64>) -> std::io::Result<()> {
+    if !read_request(&mut stream, !matches!(mode, Mode::Deaf)).await? {
         return Ok(());
     }
     requests.fetch_add(1, Ordering::SeqCst);
-    let mode = mode.lock().map(|m| m.clone()).unwrap_or(Mode::Blackhole);
     match mode {
         Mode::Respond {
             status,
@@ -223,7 +248,7 @@ async fn serve(
             std::future::pending::<()>().await;
             Ok(())
         }
-        Mode::Blackhole => {
+        Mode::Blackhole | Mode::Deaf => {
             std::future::pending::<()>().await;
             Ok(())
         }

@@ -4,10 +4,13 @@
 //!   lookup (`GET /user/{user}/service/{servicename}`), in process.
 //! - [`webdav`]: a real WebDAV server (the `dav-server` crate) laid out like ownCloud and
 //!   Nextcloud, behind a token check, with their file ids, checksums and chunked uploads.
+//! - [`faulty`]: a raw-TCP upstream that truncates, resets, stalls or trickles; [`paced`]:
+//!   uploads sent at a chosen pace, or stalled midway.
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.
 
 pub mod faulty;
 pub mod load;
+pub mod paced;
 mod server_thread;
 pub mod token_storage;
 pub mod webdav;

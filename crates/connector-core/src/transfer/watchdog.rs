@@ -14,7 +14,7 @@
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -98,6 +98,8 @@ pub(crate) struct Progress {
     last: AtomicU64,
     /// Milliseconds since `origin` (plus one) when the body ended; 0 while it flows.
     ended: AtomicU64,
+    /// The body's own source has nothing yet (the caller is slow, not the provider).
+    waiting_on_source: AtomicBool,
 }
 
 impl Progress {
@@ -106,6 +108,7 @@ impl Progress {
             origin: Instant::now(),
             last: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            waiting_on_source: AtomicBool::new(false),
         })
     }
 
@@ -124,7 +127,11 @@ impl Progress {
         let mut body = body;
         let mut sent = 0u64;
         Box::pin(futures_util::stream::poll_fn(move |cx| {
-            let item = std::task::ready!(body.as_mut().poll_next(cx));
+            let polled = body.as_mut().poll_next(cx);
+            progress
+                .waiting_on_source
+                .store(polled.is_pending(), Ordering::Relaxed);
+            let item = std::task::ready!(polled);
             let now = progress.now_ms();
             progress.last.store(now, Ordering::Relaxed);
             if let Some(Ok(chunk)) = &item {
@@ -140,6 +147,10 @@ impl Progress {
 
 /// Resolves when the upload tracked by `progress` stalls: no chunk taken for `idle`, or
 /// no answer within `answer` after the body ended. Race it against the request.
+///
+/// While the body waits on its own source (a caller's upload, which has an idle timeout
+/// of its own and is answered as the caller's fault), the provider is given twice as
+/// long, so the caller's stall is reported as such.
 pub(crate) async fn stalled(
     progress: &Progress,
     idle: Duration,
@@ -154,7 +165,11 @@ pub(crate) async fn stalled(
             )
         } else {
             let last = progress.last.load(Ordering::Relaxed);
-            (progress.at(last) + idle, TransferStall::Body(idle))
+            let patience = match progress.waiting_on_source.load(Ordering::Relaxed) {
+                true => idle * 2,
+                false => idle,
+            };
+            (progress.at(last) + patience, TransferStall::Body(idle))
         };
         if Instant::now() >= deadline {
             return stall;

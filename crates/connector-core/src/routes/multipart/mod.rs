@@ -23,7 +23,7 @@ use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{web, HttpRequest};
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{FutureExt as _, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -246,7 +246,26 @@ impl MultipartUpload {
             }
             Ok(Some(hasher.finish()))
         };
-        let (received, result) = futures_util::future::join(pump, sink(upload)).await;
+        // The provider's answer ends the request: its HTTP client may still own the
+        // stream's receiving end (hyper keeps a request body until its socket gives up),
+        // so the pump is not waited for past what it has to say.
+        let pump = pump.fuse();
+        let sink = sink(upload).fuse();
+        futures_util::pin_mut!(pump, sink);
+        let mut received = None;
+        let result = loop {
+            futures_util::select_biased! {
+                r = pump => received = Some(r),
+                result = sink => break result,
+            }
+        };
+        let received = match (received, &result) {
+            (Some(r), _) => r,
+            // A provider that succeeded took every byte: the pump ends at once.
+            (None, Ok(_)) => tokio::time::timeout(idle, pump).await.unwrap_or(Ok(None)),
+            // A provider that failed: only a fault the pump has already found counts.
+            (None, Err(_)) => futures_util::FutureExt::now_or_never(pump).unwrap_or(Ok(None)),
+        };
         match received {
             Err(Fault::Bad(msg)) => Err(ConnectorError::BadRequest(msg)),
             Err(Fault::Stalled(msg)) => Err(ConnectorError::RequestTimeout(msg)),
