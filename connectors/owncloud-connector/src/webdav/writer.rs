@@ -21,6 +21,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use bytes::{Bytes, BytesMut};
 use connector_core::interface::{ByteStream, StoragePath, Upload, WriteMode};
+use connector_core::transfer::{hashing, DigestHandle};
 use connector_core::{ConnectorError, Credentials, Result};
 use futures_util::StreamExt;
 use reqwest::Response;
@@ -28,7 +29,6 @@ use url::Url;
 
 use super::core::{what, DavCore};
 use super::integrity::{self, Verdict, ALGORITHMS};
-use connector_core::transfer::{hashing, DigestHandle};
 
 /// Marked the hidden temporary names (`.<name>.rds-upload-<uuid>`) that earlier versions
 /// uploaded into before a MOVE; one left by a crash must stay out of listings.
@@ -53,7 +53,7 @@ pub struct Chunking {
 }
 
 /// Retries of one chunk PUT or of the final MOVE: 0.25 s doubling to 8 s, with jitter,
-/// at most 6 times (about 20 s in all before we give up).
+/// at most 6 times (about 16 s of waiting before we give up).
 fn retry_policy() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(250))
@@ -84,7 +84,12 @@ async fn judge(
     what: &str,
     creds: &Credentials,
 ) -> std::result::Result<Response, Attempt> {
-    let resp = answer.map_err(Attempt::Again)?;
+    let resp = answer.map_err(|e| match e {
+        ConnectorError::BadGateway(_)
+        | ConnectorError::GatewayTimeout(_)
+        | ConnectorError::ServiceUnavailable(_) => Attempt::Again(e),
+        _ => Attempt::Final(e),
+    })?;
     let status = resp.status().as_u16();
     if resp.status().is_success() {
         return Ok(resp);
@@ -170,22 +175,22 @@ async fn next_chunk(
     Ok((!buf.is_empty()).then(|| buf.freeze()))
 }
 
-/// A chunked upload of `body` to `dest`. Returns `Ok(false)` without reading a byte when
-/// the server has no chunked uploads.
+/// A chunked upload of `body` to `dest`. Hands the body back unread when the server has
+/// no chunked uploads (the probe comes first: a body cannot be read twice).
 #[allow(clippy::too_many_arguments)]
 async fn chunked(
     core: &DavCore,
     creds: &Credentials,
     path: &StoragePath,
     dest: &Url,
-    body: &mut Option<ByteStream>,
+    body: ByteStream,
     digests: &DigestHandle,
     size: Option<u64>,
     chunk_size: usize,
-) -> Result<bool> {
+) -> Result<Option<ByteStream>> {
     let transfer = format!("rds-{}", uuid::Uuid::new_v4().simple());
     if !core.start_upload(creds, &transfer, dest).await? {
-        return Ok(false);
+        return Ok(Some(body));
     }
     let guard = UploadGuard {
         core: core.clone(),
@@ -193,11 +198,8 @@ async fn chunked(
         transfer: transfer.clone(),
         armed: true,
     };
-    let Some(stream) = body.take() else {
-        return Err(ConnectorError::Internal("the upload body was taken".into()));
-    };
     // The last chunk reads up to the end; asking once more must not poll past it.
-    let mut stream: ByteStream = Box::pin(stream.fuse());
+    let mut stream: ByteStream = Box::pin(body.fuse());
     let target = what("file", path);
     let mut carry = None;
     let mut n = 0u32;
@@ -252,7 +254,7 @@ async fn chunked(
     }
     // The server removed the upload folder with the MOVE.
     guard.disarm();
-    Ok(true)
+    Ok(None)
 }
 
 /// Runs `attempt` until it succeeds or fails for good, retrying with backoff.
@@ -381,35 +383,29 @@ pub async fn write(
     // error: the transfer fails, and the core answers the caller's fault as a 400 (it
     // watches the bytes, see `Upload::size`).
     let (body, digests) = hashing(upload.body, ALGORITHMS);
-    let mut body = Some(integrity::hold_last(body, || None));
-    let large = upload.size.is_none_or(|s| s > chunking.threshold);
+    // Read to its end before the last piece goes out: the digests then cover all of it.
+    let body = integrity::hold_last(body, || None);
     let dest = core.url(creds, path, false)?;
-    // Whether the server has chunked uploads is settled (MKCOL) before a byte is read:
-    // the body cannot be read twice.
-    let sent = large
-        && chunked(
+    let unsent = if upload.size.is_none_or(|s| s > chunking.threshold) {
+        let size = upload.size;
+        chunked(
             core,
             creds,
             path,
             &dest,
-            &mut body,
+            body,
             &digests,
-            upload.size,
+            size,
             chunking.chunk_size,
         )
-        .await?;
-    if !sent {
-        let Some(body) = body.take() else {
-            return Err(ConnectorError::Internal("the upload body was taken".into()));
-        };
-        core.put(
-            creds,
-            path,
-            body,
-            upload.size,
-            upload.content_type.as_deref(),
-        )
-        .await?;
+        .await?
+    } else {
+        Some(body)
+    };
+    if let Some(body) = unsent {
+        let content_type = upload.content_type.as_deref();
+        core.put(creds, path, body, upload.size, content_type)
+            .await?;
     }
     verify(core, creds, path, &digests, upload.size, existing.is_some()).await
 }
