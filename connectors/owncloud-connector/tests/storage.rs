@@ -529,11 +529,11 @@ fn walk_dirs(dir: &std::path::Path) -> usize {
         .sum()
 }
 
-/// A caller that breaks off mid-upload (`declared` bytes promised, 2 MB sent): while the
-/// bytes flow, nothing is under the real name (the server's part file, or the chunked
-/// upload's folder, holds them); after the break, the target is unchanged or absent and
-/// no upload folder or part file is left.
-async fn broken_off_upload(h: &Harness, target: &str, declared: usize) {
+/// A caller that breaks off mid-upload (`declared` bytes promised, `sent` MiB sent, by
+/// when the server has seen `puts` PUTs): while the bytes flow, nothing is under the real
+/// name (the server's part file, or the chunked upload's folder, holds them); after the
+/// break, the target is absent and no upload folder or part file is left.
+async fn broken_off_upload(h: &Harness, target: &str, declared: usize, sent: usize, puts: u64) {
     use tokio::io::AsyncWriteExt;
 
     let data = h.root().join("Data");
@@ -555,14 +555,14 @@ async fn broken_off_upload(h: &Harness, target: &str, declared: usize) {
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
     let chunk = vec![b'x'; 256 * 1024];
-    for _ in 0..8 {
+    for _ in 0..4 * sent {
         stream.write_all(&chunk).await.unwrap();
     }
     stream.flush().await.unwrap();
     let in_flight = || h.dav().part_files() + h.dav().upload_folders().len();
     let mut seen = false;
-    for _ in 0..300 {
-        if in_flight() > 0 {
+    for _ in 0..500 {
+        if in_flight() > 0 && h.dav().requests("PUT") >= puts {
             seen = true;
             break;
         }
@@ -595,15 +595,23 @@ async fn broken_off_upload(h: &Harness, target: &str, declared: usize) {
 async fn interrupted_upload_leaves_nothing() {
     let h = Harness::start(Efss::Owncloud).await;
     build_tree(h.root(), false);
-    broken_off_upload(&h, "cut off.bin", 16 * 1024 * 1024).await;
+    broken_off_upload(&h, "cut off.bin", 16 << 20, 2, 1).await;
 }
 
-/// Above it: a chunked upload, whose folder is deleted when the caller goes away.
+/// Above it: a chunked upload (here one 5 MiB chunk has gone), whose folder is deleted
+/// when the caller goes away.
 #[actix_web::test]
 async fn interrupted_chunked_upload_leaves_no_upload_folder() {
-    let h = Harness::start(Efss::Nextcloud).await;
+    let h = Harness::start_with(Setup {
+        efss: Efss::Nextcloud,
+        chunk_threshold: Some(1 << 20),
+        chunk_size: Some(5 << 20),
+        ..Default::default()
+    })
+    .await;
     build_tree(h.root(), false);
-    broken_off_upload(&h, "cut off.bin", 64 * 1024 * 1024).await;
+    broken_off_upload(&h, "cut off.bin", 64 << 20, 7, 1).await;
+    assert_eq!(h.dav().requests("MOVE"), 0);
 }
 
 /// The same suites against a second, independent WebDAV server: `rclone serve webdav`
