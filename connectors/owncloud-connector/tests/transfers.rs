@@ -196,3 +196,20 @@ async fn nextcloud_reports_the_checksum_we_sent() {
         "the stored SHA1 catches the flip"
     );
 }
+
+/// Answers lost after the server did the work: a chunk sent again is stored again, and
+/// a MOVE whose retry finds the upload folder gone is confirmed by the target (then the
+/// checksums) instead of failing a complete upload.
+#[actix_web::test]
+async fn answers_lost_after_the_work_are_handled() {
+    let h = Harness::start_with(chunked(Efss::Owncloud, Chunking::OwncloudNg)).await;
+    build_tree(h.root(), false);
+    h.dav()
+        .inject(Fault::of("PUT", FaultKind::ResetAfter).on_path("/1"));
+    h.dav()
+        .inject(Fault::of("MOVE", FaultKind::ResetAfter).on_path("/.file"));
+    upload_ok(&h, "lost answers.bin", 8 * MIB as usize).await;
+    assert_eq!(h.dav().requests("PUT"), 2 + 1);
+    assert_eq!(h.dav().requests("MOVE"), 2);
+    assert!(h.dav().upload_folders().is_empty());
+}

@@ -76,6 +76,9 @@ pub enum FaultKind {
     /// Drop the connection without an answer, after the first piece of the request body
     /// (if it has one): what a client sees as a connection reset mid-upload.
     Reset,
+    /// Do the request's work, then drop the connection instead of answering: an answer
+    /// lost on the way (the client cannot tell it from [`FaultKind::Reset`]).
+    ResetAfter,
     /// A GET whose body has its first byte changed (the `OC-Checksum` header stays true).
     FlipBody,
     /// A PUT, or the final MOVE of a chunked upload, that succeeds but stores the content
@@ -516,6 +519,21 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
     }
     let path = req.uri().path().to_owned();
     let fault = take_fault(state, &method, &path);
+    let resp = serve(state, req, &method, &path, fault).await?;
+    if fault == Some(FaultKind::ResetAfter) {
+        return Err(Dropped("injected reset after the work".into()));
+    }
+    Ok(resp)
+}
+
+/// Answers an authenticated request, with its fault.
+async fn serve(
+    state: &State,
+    req: Request<hyper::body::Incoming>,
+    method: &str,
+    path: &str,
+    fault: Option<FaultKind>,
+) -> Result<Resp, Dropped> {
     match fault {
         Some(FaultKind::Status(status)) => {
             return Ok(sabre_error(
@@ -551,7 +569,7 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
             "File not found",
         ));
     };
-    let local = state.local_target(&path);
+    let local = state.local_target(path);
     let client_checksum = chunking::header(&req, "OC-Checksum").map(str::to_owned);
     let mut resp = if method == "PUT" {
         put(state, handler, req).await?
@@ -559,7 +577,7 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
         handler.handle(req).await.map(|b| b.boxed_unsync())
     };
     let ok = resp.status().is_success();
-    match method.as_str() {
+    match method {
         // ownCloud FilesPlugin::httpGet: `OC-Checksum` carries the file's SHA1 checksum.
         "GET" | "HEAD" if ok => {
             let sha1 = match local {
