@@ -10,9 +10,20 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::webdav::core::{AuthMode, Layout};
+use crate::webdav::writer::Chunking;
 
 /// Folders listed at once during a recursive listing, unless configured.
 pub const DEFAULT_LIST_CONCURRENCY: usize = 8;
+
+const MIB: u64 = 1024 * 1024;
+/// Uploads larger than this go in chunks, unless configured.
+pub const DEFAULT_CHUNK_THRESHOLD: u64 = 32 * MIB;
+/// The chunk size, unless configured: each upload in flight holds one chunk in memory,
+/// so 4 concurrent uploads hold 32 MiB.
+pub const DEFAULT_CHUNK_SIZE: u64 = 8 * MIB;
+/// Nextcloud's chunking v2 limits (developer manual, "Chunked file upload"): 5 MiB to
+/// 5 GiB per chunk except the last. We cap lower: a chunk is held in memory.
+const CHUNK_SIZE_RANGE: std::ops::RangeInclusive<u64> = 5 * MIB..=1024 * MIB;
 
 /// As read from file and environment: field names are the env names in lower case.
 #[derive(Default, Clone, Serialize, Deserialize)]
@@ -30,6 +41,8 @@ pub struct OwncloudConfig {
     pub owncloud_help_url: Option<String>,
     pub owncloud_icon: Option<PathBuf>,
     pub owncloud_list_concurrency: Option<usize>,
+    pub owncloud_chunk_threshold_bytes: Option<u64>,
+    pub owncloud_chunk_size_bytes: Option<u64>,
 }
 
 impl fmt::Debug for OwncloudConfig {
@@ -69,6 +82,8 @@ pub const KEYS: &[&str] = &[
     "OWNCLOUD_HELP_URL",
     "OWNCLOUD_ICON",
     "OWNCLOUD_LIST_CONCURRENCY",
+    "OWNCLOUD_CHUNK_THRESHOLD_BYTES",
+    "OWNCLOUD_CHUNK_SIZE_BYTES",
 ];
 
 /// Keys that may come from `<KEY>_FILE` (Kubernetes Secrets).
@@ -93,6 +108,7 @@ pub struct Settings {
     pub help_url: String,
     pub icon: Option<PathBuf>,
     pub list_concurrency: usize,
+    pub chunking: Chunking,
 }
 
 /// A value, `None` when unset or blank (Helm charts often render unset keys as "").
@@ -164,6 +180,23 @@ impl Settings {
                 ))
             }
         };
+        let chunk_size = c.owncloud_chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_SIZE);
+        if !CHUNK_SIZE_RANGE.contains(&chunk_size) {
+            return Err(ConfigError::new(
+                "OWNCLOUD_CHUNK_SIZE_BYTES",
+                format!(
+                    "must be between {} and {} (5 MiB is Nextcloud's smallest chunk), not {chunk_size}",
+                    CHUNK_SIZE_RANGE.start(),
+                    CHUNK_SIZE_RANGE.end()
+                ),
+            ));
+        }
+        let chunking = Chunking {
+            threshold: c
+                .owncloud_chunk_threshold_bytes
+                .unwrap_or(DEFAULT_CHUNK_THRESHOLD),
+            chunk_size: chunk_size as usize,
+        };
         Ok(Self {
             installation_url,
             internal_url,
@@ -186,6 +219,7 @@ impl Settings {
                 .clone()
                 .filter(|p| !p.as_os_str().is_empty()),
             list_concurrency,
+            chunking,
         })
     }
 }
@@ -215,6 +249,8 @@ mod tests {
         assert_eq!(s.auth, AuthMode::Bearer);
         assert_eq!(s.display_name, "ownCloud");
         assert_eq!(s.list_concurrency, 8);
+        assert_eq!(s.chunking.threshold, 32 * MIB);
+        assert_eq!(s.chunking.chunk_size, 8 * MIB as usize);
         let c = OwncloudConfig {
             servicename: Some("Uni-A-DE".into()),
             efss_system: Some("nextcloud".into()),
@@ -254,6 +290,16 @@ mod tests {
             ..base()
         };
         assert_eq!(key_of(&common, &auth).as_deref(), Some("OWNCLOUD_AUTH"));
+        for bad in [MIB, 4 * 1024 * MIB] {
+            let chunk = OwncloudConfig {
+                owncloud_chunk_size_bytes: Some(bad),
+                ..base()
+            };
+            assert_eq!(
+                key_of(&common, &chunk).as_deref(),
+                Some("OWNCLOUD_CHUNK_SIZE_BYTES")
+            );
+        }
         let registering = CommonConfig {
             central_service_token_storage: Some(Url::parse("http://ts").unwrap()),
             ..Default::default()

@@ -36,6 +36,12 @@ impl ConnectorSpec for Owncloud {
             max_depth: common.max_listing_depth,
             max_entries: common.max_listing_entries,
         };
-        Ok(Built::new(descriptor).with_file_storage(OwncloudStorage::new(core, walk)))
+        Ok(
+            Built::new(descriptor).with_file_storage(OwncloudStorage::new(
+                core,
+                walk,
+                settings.chunking,
+            )),
+        )
     }
 }

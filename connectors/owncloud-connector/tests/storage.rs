@@ -301,36 +301,20 @@ async fn check_upload_replace_delete(h: &Harness) {
     assert_eq!(resp.status(), 200);
     assert!(!data.join("sub").exists());
     assert_problem(h.delete("/Data/sub").await, 404).await;
-
-    wait_no_temps(h.root()).await;
 }
 
-/// Waits until the temp-file cleanup (spawned when an upload fails) has run.
-async fn wait_no_temps(root: &std::path::Path) {
-    for _ in 0..100 {
-        if upload_temps(root).is_empty() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(upload_temps(root).is_empty(), "{:?}", upload_temps(root));
-}
-
-/// A failed upload leaves neither a temporary file nor a changed target.
+/// A failed upload leaves the target as it was, and no temporary file.
 #[actix_web::test]
 async fn failed_uploads_leave_no_trace() {
     let h = Harness::start(Efss::Owncloud).await;
     let data = build_tree(h.root(), false);
+    let before = files_on_disk(h.root(), "");
 
-    h.dav().inject(Fault::new("MOVE", 500));
+    h.dav().inject(Fault::new("PUT", 500));
     let resp = h
         .upload(Method::POST, "/Data/plain.txt", b"never".to_vec())
         .await;
     assert_problem(resp, 502).await;
-    assert_eq!(
-        std::fs::read(data.join("plain.txt")).unwrap(),
-        b"hello RDS\n"
-    );
 
     h.dav().inject(Fault::new("PUT", 507));
     let resp = h
@@ -339,19 +323,19 @@ async fn failed_uploads_leave_no_trace() {
     assert_problem(resp, 507).await;
     assert!(!data.join("full.txt").exists());
 
-    h.dav().inject(Fault::new("MOVE", 423));
+    // A plain PUT's body cannot be sent twice: a 423 is passed on.
+    h.dav().inject(Fault::new("PUT", 423));
     let resp = h
         .upload(Method::PATCH, "/Data/plain.txt", b"locked".to_vec())
         .await;
     assert_problem(resp, 423).await;
 
-    // The temp deletion runs right after the answer.
-    wait_no_temps(h.root()).await;
     assert_eq!(
         std::fs::read(data.join("plain.txt")).unwrap(),
         b"hello RDS\n"
     );
-    // An in-flight temp file is hidden from listings.
+    assert_eq!(files_on_disk(h.root(), ""), before);
+    // A temporary file an earlier version left behind is hidden from listings.
     std::fs::write(data.join(".x.txt.rds-upload-0123"), b"partial").unwrap();
     assert!(!h
         .list_ok("/Data", None)
@@ -545,19 +529,19 @@ fn walk_dirs(dir: &std::path::Path) -> usize {
         .sum()
 }
 
-/// A caller that breaks off mid-upload: while the bytes flow, only a hidden temporary
-/// file exists; after the break, neither it nor the target is left.
-#[actix_web::test]
-async fn interrupted_upload_leaves_nothing() {
+/// A caller that breaks off mid-upload (`declared` bytes promised, `sent` MiB sent, by
+/// when the server has seen `puts` PUTs): while the bytes flow, nothing is under the real
+/// name (the server's part file, or the chunked upload's folder, holds them); after the
+/// break, the target is absent and no upload folder or part file is left.
+async fn broken_off_upload(h: &Harness, target: &str, declared: usize, sent: usize, puts: u64) {
     use tokio::io::AsyncWriteExt;
 
-    let h = Harness::start(Efss::Owncloud).await;
-    let data = build_tree(h.root(), false);
+    let data = h.root().join("Data");
     let boundary = "rdsBoundary7MA4YWxkTrZu0gW";
     let head = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"userId\"\r\n\r\n{}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"filepath\"\r\n\r\n/Data/cut off.bin\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut off.bin\"\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"filepath\"\r\n\r\n/Data/{target}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{target}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n",
         h.user_id()
     );
@@ -566,38 +550,68 @@ async fn interrupted_upload_leaves_nothing() {
         "POST /storage/file HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
          Content-Length: {}\r\n\r\n",
         h.conn.addr(),
-        head.len() + 64 * 1024 * 1024
+        head.len() + declared
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
-    // Send 2 MB of the promised 64 MB, then wait for the temp file to show up.
     let chunk = vec![b'x'; 256 * 1024];
-    for _ in 0..8 {
+    for _ in 0..4 * sent {
         stream.write_all(&chunk).await.unwrap();
     }
     stream.flush().await.unwrap();
-    let mut seen_temp = false;
-    for _ in 0..200 {
-        if !upload_temps(h.root()).is_empty() {
-            seen_temp = true;
+    let in_flight = || h.dav().part_files() + h.dav().upload_folders().len();
+    let mut seen = false;
+    for _ in 0..500 {
+        if in_flight() > 0 && h.dav().requests("PUT") >= puts {
+            seen = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(seen_temp, "the upload streams into a temporary file");
+    assert!(seen, "the upload is in flight at the server");
     assert!(
-        !data.join("cut off.bin").exists(),
+        !data.join(target).exists(),
         "no half file under the real name"
     );
     drop(stream);
 
-    wait_no_temps(h.root()).await;
-    assert!(!data.join("cut off.bin").exists());
+    for _ in 0..300 {
+        if in_flight() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(in_flight(), 0, "{:?}", h.dav().upload_folders());
+    assert!(!data.join(target).exists());
     // The connector is fine afterwards.
     assert_eq!(
         h.list_ok("/Data", None).await,
         files_on_disk(&data, "/Data")
     );
+}
+
+/// Below the chunk threshold: a plain PUT into the server's part file.
+#[actix_web::test]
+async fn interrupted_upload_leaves_nothing() {
+    let h = Harness::start(Efss::Owncloud).await;
+    build_tree(h.root(), false);
+    broken_off_upload(&h, "cut off.bin", 16 << 20, 2, 1).await;
+}
+
+/// Above it: a chunked upload (here one 5 MiB chunk has gone), whose folder is deleted
+/// when the caller goes away.
+#[actix_web::test]
+async fn interrupted_chunked_upload_leaves_no_upload_folder() {
+    let h = Harness::start_with(Setup {
+        efss: Efss::Nextcloud,
+        chunk_threshold: Some(1 << 20),
+        chunk_size: Some(5 << 20),
+        ..Default::default()
+    })
+    .await;
+    build_tree(h.root(), false);
+    broken_off_upload(&h, "cut off.bin", 64 << 20, 7, 1).await;
+    assert_eq!(h.dav().requests("MOVE"), 0);
 }
 
 /// The same suites against a second, independent WebDAV server: `rclone serve webdav`

@@ -3,7 +3,7 @@
 //! - [`token_storage`]: RDS's Token Storage (`POST /service`) and the port service's token
 //!   lookup (`GET /user/{user}/service/{servicename}`), in process.
 //! - [`webdav`]: a real WebDAV server (the `dav-server` crate) laid out like ownCloud and
-//!   Nextcloud, behind a token check.
+//!   Nextcloud, behind a token check, with their file ids, checksums and chunked uploads.
 //! - [`faulty`]: a raw-TCP upstream that truncates, resets, stalls or trickles; [`paced`]:
 //!   uploads sent at a chosen pace, or stalled midway.
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.

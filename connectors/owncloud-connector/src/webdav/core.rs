@@ -5,9 +5,11 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use bytes::Bytes;
 use connector_core::http::Upstream;
 use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
+use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
 use reqwest::{Method, RequestBuilder, Response};
@@ -15,6 +17,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::error::{bad_multistatus, from_response};
+use super::integrity;
 use super::multistatus::{self, Entry};
 
 /// RFC 3986 unreserved characters stay; everything else in a segment is encoded.
@@ -27,6 +30,9 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// What a PROPFIND asks for: the DAV basics plus ownCloud's ids and folder sizes.
 const PROPFIND_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><d:resourcetype/><d:getcontentlength/><d:getcontenttype/><d:getetag/><d:getlastmodified/><oc:fileid/><oc:size/><oc:permissions/></d:prop></d:propfind>"#;
+
+/// The most of a one-file PROPFIND answer we read.
+const MAX_STAT_ANSWER: usize = 64 * 1024;
 
 /// Where the user's files are (`EFSS_SYSTEM`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +171,7 @@ impl DavCore {
             .header(AUTHORIZATION, value))
     }
 
-    async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
+    pub async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
         from_response(resp, what, &[creds.token()]).await
     }
 
@@ -248,8 +254,10 @@ impl DavCore {
         }
     }
 
-    /// PUT a streamed body. With a known size we send `Content-Length` (some PHP setups
-    /// store chunked uploads as empty files) and `OC-Total-Length` (early quota check).
+    /// PUT a streamed body straight onto `path`. The servers make it atomic with their own
+    /// part file and update an existing file in place (its id, shares and versions stay).
+    /// With a known size we send `Content-Length` (some PHP setups store chunked uploads
+    /// as empty files) and `OC-Total-Length` (early quota check).
     pub async fn put(
         &self,
         creds: &Credentials,
@@ -274,11 +282,9 @@ impl DavCore {
 
     /// MKCOL; `Ok(false)` when the folder already exists (405).
     pub async fn mkcol(&self, creds: &Credentials, path: &StoragePath) -> Result<bool> {
-        let method =
-            Method::from_bytes(b"MKCOL").map_err(|e| ConnectorError::Internal(e.to_string()))?;
         let resp = self
             .http
-            .send(self.request(method, self.url(creds, path, true)?, creds)?)
+            .send(self.request(Self::method(b"MKCOL")?, self.url(creds, path, true)?, creds)?)
             .await?;
         match resp.status().as_u16() {
             200 | 201 => Ok(true),
@@ -287,25 +293,154 @@ impl DavCore {
         }
     }
 
-    /// MOVE `from` onto `to`, replacing it (`Overwrite: T`).
-    pub async fn move_to(
+    /// `{base}/remote.php/dav/uploads/{user}/{transfer}[/{item}]`: a chunked upload's
+    /// folder (ownCloud 10 and Nextcloud serve it for either WebDAV root).
+    fn upload_url(&self, creds: &Credentials, transfer: &str, item: Option<&str>) -> Result<Url> {
+        let mut s = format!(
+            "{}/remote.php/dav/uploads/{}/{}",
+            self.base,
+            utf8_percent_encode(Self::efss_user(creds)?, SEGMENT),
+            utf8_percent_encode(transfer, SEGMENT)
+        );
+        if let Some(item) = item {
+            s.push('/');
+            s.extend(utf8_percent_encode(item, SEGMENT));
+        }
+        Url::parse(&s)
+            .map_err(|e| ConnectorError::Internal(format!("cannot build a WebDAV URL: {e}")))
+    }
+
+    /// MKCOL of a chunked upload's folder, with the target as `Destination` (Nextcloud's
+    /// chunking v2). `Ok(false)`: the server has no chunked uploads (404, 405, 501).
+    pub async fn start_upload(
         &self,
         creds: &Credentials,
-        from: &StoragePath,
-        to: &StoragePath,
-    ) -> Result<()> {
-        let method =
-            Method::from_bytes(b"MOVE").map_err(|e| ConnectorError::Internal(e.to_string()))?;
-        let dest = self.url(creds, to, false)?;
+        transfer: &str,
+        dest: &Url,
+    ) -> Result<bool> {
         let req = self
-            .request(method, self.url(creds, from, false)?, creds)?
-            .header("Destination", dest.as_str())
-            .header("Overwrite", "T");
+            .request(
+                Self::method(b"MKCOL")?,
+                self.upload_url(creds, transfer, None)?,
+                creds,
+            )?
+            .header("Destination", dest.as_str());
         let resp = self.http.send(req).await?;
         match resp.status().as_u16() {
-            200 | 201 | 204 => Ok(()),
-            _ => Err(Self::fail(resp, &what("file", to), creds).await),
+            200 | 201 => Ok(true),
+            404 | 405 | 501 => Ok(false),
+            _ => Err(Self::fail(resp, "the upload folder", creds).await),
         }
+    }
+
+    /// PUT chunk `n` (1, 2, ...) of a chunked upload; the answer is the caller's to judge
+    /// (it retries).
+    pub async fn put_chunk(
+        &self,
+        creds: &Credentials,
+        transfer: &str,
+        n: u32,
+        chunk: Bytes,
+        dest: &Url,
+        total: Option<u64>,
+    ) -> Result<Response> {
+        let len = chunk.len() as u64;
+        let mut req = self
+            .request(
+                Method::PUT,
+                self.upload_url(creds, transfer, Some(&n.to_string()))?,
+                creds,
+            )?
+            .header("Destination", dest.as_str());
+        if let Some(total) = total {
+            req = req.header("OC-Total-Length", total);
+        }
+        let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(chunk) }));
+        self.http.send_transfer(req, body, Some(len)).await
+    }
+
+    /// The final `MOVE .../.file` that assembles the chunks into `dest` (in place, so an
+    /// existing file keeps its identity). `OC-Checksum` lets ownCloud verify the result
+    /// and Nextcloud store it. Assembling a large file takes time (rclone/rclone#7109): an
+    /// answer later than the response deadline is retried and checked (see the writer).
+    pub async fn finish_upload(
+        &self,
+        creds: &Credentials,
+        transfer: &str,
+        dest: &Url,
+        total: Option<u64>,
+        checksum: Option<&str>,
+    ) -> Result<Response> {
+        let mut req = self
+            .request(
+                Self::method(b"MOVE")?,
+                self.upload_url(creds, transfer, Some(".file"))?,
+                creds,
+            )?
+            .header("Destination", dest.as_str())
+            .header("Overwrite", "T");
+        if let Some(total) = total {
+            req = req.header("OC-Total-Length", total);
+        }
+        if let Some(sum) = checksum {
+            req = req.header("OC-Checksum", sum);
+        }
+        let empty: ByteStream = Box::pin(futures_util::stream::empty());
+        self.http.send_transfer(req, empty, Some(0)).await
+    }
+
+    /// DELETE of a chunked upload's folder: the documented abort.
+    pub async fn abort_upload(&self, creds: &Credentials, transfer: &str) -> Result<()> {
+        let url = self.upload_url(creds, transfer, None)?;
+        let resp = self
+            .http
+            .send(self.request(Method::DELETE, url, creds)?)
+            .await?;
+        match resp.status().as_u16() {
+            200 | 204 | 404 => Ok(()),
+            _ => Err(Self::fail(resp, "the upload folder", creds).await),
+        }
+    }
+
+    /// The checksums the server reports for a file (`oc:checksums`, Depth-0 PROPFIND),
+    /// `None` when it reports none (Nextcloud without a client-sent `OC-Checksum`).
+    pub async fn checksums(
+        &self,
+        creds: &Credentials,
+        path: &StoragePath,
+    ) -> Result<Option<String>> {
+        let req = self
+            .request(
+                Self::method(b"PROPFIND")?,
+                self.url(creds, path, false)?,
+                creds,
+            )?
+            .header("Depth", "0")
+            .header(CONTENT_TYPE, "application/xml; charset=utf-8")
+            .body(integrity::PROPFIND_CHECKSUMS);
+        let resp = self.http.send(req).await?;
+        let what = what("file", path);
+        if resp.status().as_u16() != 207 {
+            return Err(Self::fail(resp, &what, creds).await);
+        }
+        // One file's answer is small; a server must not make us hold more.
+        let mut xml = Vec::new();
+        let mut body = resp.bytes_stream();
+        while let Some(piece) = body.next().await {
+            let piece = piece?;
+            if xml.len() + piece.len() > MAX_STAT_ANSWER {
+                return Err(ConnectorError::BadGateway(format!(
+                    "the server's checksums of {what} are longer than {MAX_STAT_ANSWER} bytes"
+                )));
+            }
+            xml.extend_from_slice(&piece);
+        }
+        integrity::parse_oc_checksums(&String::from_utf8_lossy(&xml))
+            .map_err(|e| bad_multistatus(e, &what))
+    }
+
+    fn method(name: &[u8]) -> Result<Method> {
+        Method::from_bytes(name).map_err(|e| ConnectorError::Internal(e.to_string()))
     }
 
     /// DELETE a file or (recursively, server-side) a folder.

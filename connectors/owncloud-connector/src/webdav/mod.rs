@@ -2,7 +2,8 @@
 //!
 //! - [`core`]: the WebDAV client (URLs, auth, one method per verb);
 //! - [`lister`]: folder listings, recursive with bounded concurrency, depth and entries;
-//! - [`writer`]: uploads through a temporary name and `MOVE`;
+//! - [`writer`]: uploads, plain or chunked, written in place;
+//! - [`integrity`]: the server's checksums against the digests of what streamed through;
 //! - [`multistatus`]: the PROPFIND and error XML;
 //! - [`error`]: WebDAV statuses → the contract's errors.
 //!
@@ -11,6 +12,7 @@
 
 pub mod core;
 pub mod error;
+pub mod integrity;
 pub mod lister;
 pub mod multistatus;
 pub mod writer;
@@ -20,19 +22,25 @@ use std::future::Future;
 use async_trait::async_trait;
 use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
 use connector_core::{ConnectorError, Credentials, Result};
-use reqwest::header::{HeaderMap, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use reqwest::header::{HeaderMap, HeaderName, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 
 use self::core::{what, DavCore, Depth};
+use self::writer::Chunking;
 
 /// The ownCloud/Nextcloud implementation of RDS's fileStorage interface.
 pub struct OwncloudStorage {
     core: DavCore,
     walk: lister::Walk,
+    chunking: Chunking,
 }
 
 impl OwncloudStorage {
-    pub fn new(core: DavCore, walk: lister::Walk) -> Self {
-        Self { core, walk }
+    pub fn new(core: DavCore, walk: lister::Walk, chunking: Chunking) -> Self {
+        Self {
+            core,
+            walk,
+            chunking,
+        }
     }
 }
 
@@ -92,23 +100,32 @@ impl FileStorage for OwncloudStorage {
         path: &StoragePath,
         range: Option<&str>,
     ) -> Result<FileDownload> {
-        let (_, resp) =
+        let (actual, resp) =
             with_decoded_retry(
                 path,
                 |p| async move { self.core.get(creds, &p, range).await },
             )
             .await?;
-        let headers = resp.headers().clone();
-        let headers = &headers;
-        Ok(FileDownload {
-            status: resp.status().as_u16(),
+        let headers = resp.headers();
+        let status = resp.status().as_u16();
+        // `OC-Checksum` is of the whole file: a full answer is checked against it.
+        let expected =
+            header(headers, HeaderName::from_static("oc-checksum")).filter(|_| status == 200);
+        let mut download = FileDownload {
+            status,
             content_length: resp.content_length(),
             content_type: header(headers, CONTENT_TYPE),
             content_range: header(headers, CONTENT_RANGE),
             etag: header(headers, ETAG),
             last_modified: header(headers, LAST_MODIFIED),
-            body: self.core.body(resp),
-        })
+            body: Box::pin(futures_util::stream::empty()),
+        };
+        let body = self.core.body(resp);
+        download.body = match expected {
+            Some(sum) => integrity::verified_download(body, sum, what("file", &actual)),
+            None => body,
+        };
+        Ok(download)
     }
 
     async fn put_file(
@@ -135,7 +152,7 @@ impl FileStorage for OwncloudStorage {
                 .0
             }
         };
-        writer::write(&self.core, creds, &target, upload, mode).await
+        writer::write(&self.core, creds, &target, upload, mode, self.chunking).await
     }
 
     async fn delete(&self, creds: &Credentials, path: &StoragePath) -> Result<()> {

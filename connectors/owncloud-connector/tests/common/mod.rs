@@ -11,7 +11,7 @@ use owncloud_connector::config::OwncloudConfig;
 use owncloud_connector::Owncloud;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use test_support::webdav::{ServerAuth, WebDavOptions, WebDavServer};
+use test_support::webdav::{Chunking, Reported, ServerAuth, WebDavOptions, WebDavServer};
 
 pub const USER: &str = "alice";
 pub const TOKEN: &str = "tok-3f9a:with+special/chars";
@@ -63,6 +63,13 @@ pub struct Setup {
     pub port_service: Option<String>,
     /// `RESPONSE_TIMEOUT_SECS`
     pub response_timeout_secs: u64,
+    /// Whose chunked-upload rules the server follows.
+    pub chunking: Chunking,
+    /// Which checksums the server reports (ownCloud's computed, or Nextcloud's sent).
+    pub reported: Reported,
+    /// `OWNCLOUD_CHUNK_THRESHOLD_BYTES`, `OWNCLOUD_CHUNK_SIZE_BYTES`
+    pub chunk_threshold: Option<u64>,
+    pub chunk_size: Option<u64>,
 }
 
 impl Default for Setup {
@@ -73,36 +80,36 @@ impl Default for Setup {
             connector_auth: "bearer",
             port_service: None,
             response_timeout_secs: 20,
+            chunking: Chunking::default(),
+            reported: Reported::default(),
+            chunk_threshold: None,
+            chunk_size: None,
         }
     }
 }
 
 /// Builds and starts the connector in process.
-async fn start_connector(
-    base_url: String,
-    efss: Efss,
-    auth: &str,
-    port_service: Option<String>,
-    response_timeout_secs: u64,
-) -> RunningConnector {
+async fn start_connector(base_url: String, setup: &Setup) -> RunningConnector {
     let common = CommonConfig {
         listen_addr: "127.0.0.1:0".parse().unwrap(),
-        use_case_service_port_service: port_service.map(|u| u.parse().unwrap()),
+        use_case_service_port_service: setup.port_service.as_ref().map(|u| u.parse().unwrap()),
         connect_timeout_secs: 2,
-        response_timeout_secs,
+        response_timeout_secs: setup.response_timeout_secs,
         ..Default::default()
     };
     let cfg = OwncloudConfig {
         owncloud_installation_url: Some(base_url),
         efss_system: Some(
-            match efss {
+            match setup.efss {
                 Efss::Owncloud => "owncloud",
                 Efss::Nextcloud => "nextcloud",
             }
             .into(),
         ),
-        owncloud_auth: Some(auth.into()),
+        owncloud_auth: Some(setup.connector_auth.into()),
         servicename: Some("x".into()),
+        owncloud_chunk_threshold_bytes: setup.chunk_threshold,
+        owncloud_chunk_size_bytes: setup.chunk_size,
         ..Default::default()
     };
     let built = Owncloud::build(&common, cfg).unwrap();
@@ -121,18 +128,14 @@ impl Harness {
     pub async fn start_with(setup: Setup) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let dav = WebDavServer::start_with(
-            WebDavOptions::new(dir.path(), USER, TOKEN).auth(setup.server_auth),
+            WebDavOptions::new(dir.path(), USER, TOKEN)
+                .auth(setup.server_auth)
+                .chunking(setup.chunking)
+                .reported(setup.reported),
         )
         .await
         .unwrap();
-        let conn = start_connector(
-            dav.base_url(),
-            setup.efss,
-            setup.connector_auth,
-            setup.port_service,
-            setup.response_timeout_secs,
-        )
-        .await;
+        let conn = start_connector(dav.base_url(), &setup).await;
         Self {
             dir,
             server: Server::Dav(dav),
@@ -178,8 +181,11 @@ impl Harness {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let conn =
-            start_connector(format!("http://{addr}"), Efss::Owncloud, "basic", None, 20).await;
+        let setup = Setup {
+            connector_auth: "basic",
+            ..Default::default()
+        };
+        let conn = start_connector(format!("http://{addr}"), &setup).await;
         Some(Self {
             dir,
             server: Server::Rclone(child),
@@ -297,6 +303,55 @@ impl Harness {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Uploads the file at `src` with POST, streamed from disk (its size is known).
+    pub async fn upload_file(&self, filepath: &str, src: &Path) -> reqwest::Response {
+        let len = std::fs::metadata(src).unwrap().len();
+        let file = tokio::fs::File::open(src).await.unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("userId", self.user_id())
+            .text("filepath", filepath.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::stream_with_length(file, len)
+                    .file_name("upload.bin")
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            );
+        self.http
+            .post(self.url("/storage/file"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The `oc:fileid` our dav-server reports for `path` (below the user's root).
+    pub async fn fileid(&self, path: &str) -> Option<String> {
+        let body = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/></d:prop></d:propfind>"#;
+        let text = self
+            .http
+            .request(
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                format!(
+                    "{}/{}",
+                    self.dav().owncloud_url(),
+                    path.trim_start_matches('/')
+                ),
+            )
+            .bearer_auth(TOKEN)
+            .header("Depth", "0")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = text.find("fileid>")? + "fileid>".len();
+        let end = start + text[start..].find('<')?;
+        Some(text[start..end].to_owned())
     }
 
     pub async fn delete(&self, filepath: &str) -> reqwest::Response {
@@ -436,14 +491,6 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16) -> Value {
     assert_eq!(v["status"], status);
     assert!(v["title"].is_string() && v["detail"].is_string(), "{v}");
     v
-}
-
-/// Files left behind by uploads (`.<name>.rds-upload-<uuid>`) anywhere below `dir`.
-pub fn upload_temps(dir: &Path) -> Vec<String> {
-    files_on_disk(dir, "")
-        .into_iter()
-        .filter(|p| p.contains(".rds-upload-"))
-        .collect()
 }
 
 /// RDS exporter's `Service.getFile` path join.

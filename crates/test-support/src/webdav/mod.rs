@@ -6,9 +6,13 @@
 //! - Every request must authenticate like at a real EFSS: `Authorization: Bearer <token>`
 //!   and/or `Basic user:<app password>` depending on [`ServerAuth`]; anything else gets
 //!   Sabre's 401 XML error.
+//! - PROPFIND reports ownCloud's `oc:fileid` and `oc:checksums`, GET sends `OC-Checksum`
+//!   ([`props`]); the chunked-upload endpoint `/remote.php/dav/uploads/{user}/...` follows
+//!   ownCloud's or Nextcloud's rules ([`chunking`]).
 //! - Requests are counted per method (the benchmarks count upstream PROPFINDs), and
 //!   [`Fault`]s make the next matching requests fail with a chosen status (423, 507, 5xx
-//!   happen on real servers and must map correctly).
+//!   happen on real servers and must map correctly), drop the connection, or flip a byte
+//!   of a download or of a stored upload.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -19,7 +23,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,16 +31,25 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use dav_server::body::Body;
+use bytes::Bytes;
+use dav_server::davpath::DavPath;
 use dav_server::fakels::FakeLs;
-use dav_server::localfs::LocalFs;
 use dav_server::DavHandler;
+use futures_util::TryStreamExt as _;
 use http::{Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full, StreamBody};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
+
+mod chunking;
+mod props;
+
+pub use chunking::{Chunking, UPLOADS_ROOT};
+pub use props::{Reported, Sums};
 
 /// The ownCloud (and Nextcloud legacy) WebDAV root.
 pub const OWNCLOUD_ROOT: &str = "/remote.php/webdav";
@@ -56,24 +68,52 @@ pub enum ServerAuth {
     Both,
 }
 
+/// What a [`Fault`] does to the request it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with this status and a Sabre error body.
+    Status(u16),
+    /// Drop the connection without an answer, after the first piece of the request body
+    /// (if it has one): what a client sees as a connection reset mid-upload.
+    Reset,
+    /// Do the request's work, then drop the connection instead of answering: an answer
+    /// lost on the way (the client cannot tell it from [`FaultKind::Reset`]).
+    ResetAfter,
+    /// A GET whose body has its first byte changed (the `OC-Checksum` header stays true).
+    FlipBody,
+    /// A PUT, or the final MOVE of a chunked upload, that succeeds but stores the content
+    /// with one byte changed, so the reported checksums differ from what was sent.
+    FlipStored,
+}
+
 /// Makes the next `times` requests whose method is `method` (e.g. `"MOVE"`), and whose
-/// path contains `path_contains` when set, fail with `status` and a Sabre error body.
+/// path contains `path_contains` when set, misbehave as `kind` says.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub method: String,
     pub path_contains: Option<String>,
-    pub status: u16,
+    pub kind: FaultKind,
     pub times: u32,
 }
 
 impl Fault {
+    /// Answers `status` (with a Sabre error body).
     pub fn new(method: &str, status: u16) -> Self {
+        Self::of(method, FaultKind::Status(status))
+    }
+
+    pub fn of(method: &str, kind: FaultKind) -> Self {
         Self {
             method: method.to_ascii_uppercase(),
             path_contains: None,
-            status,
+            kind,
             times: 1,
         }
+    }
+
+    /// Drops the connection (see [`FaultKind::Reset`]).
+    pub fn reset(method: &str) -> Self {
+        Self::of(method, FaultKind::Reset)
     }
 
     pub fn on_path(mut self, fragment: &str) -> Self {
@@ -96,6 +136,10 @@ pub struct WebDavOptions {
     pub auth: ServerAuth,
     /// Listen address; port 0 picks a free one.
     pub addr: SocketAddr,
+    /// Whose chunked-upload rules `/remote.php/dav/uploads` follows.
+    pub chunking: Chunking,
+    /// Which checksums PROPFIND and GET report.
+    pub reported: Reported,
 }
 
 impl WebDavOptions {
@@ -106,7 +150,19 @@ impl WebDavOptions {
             token: token.to_owned(),
             auth: ServerAuth::Bearer,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            chunking: Chunking::default(),
+            reported: Reported::default(),
         }
+    }
+
+    pub fn reported(mut self, reported: Reported) -> Self {
+        self.reported = reported;
+        self
+    }
+
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
     }
 
     pub fn auth(mut self, auth: ServerAuth) -> Self {
@@ -135,6 +191,14 @@ struct State {
     owncloud: DavHandler,
     nextcloud: DavHandler,
     nextcloud_prefix: String,
+    root: PathBuf,
+    user: String,
+    chunking: Chunking,
+    uploads: chunking::Uploads,
+    /// Where PUT bodies are received before they replace the target (see [`put`]).
+    parts: tempfile::TempDir,
+    next_part: AtomicU64,
+    checksums: props::Checksums,
     expected_bearer: String,
     expected_basic: String,
     auth: ServerAuth,
@@ -178,9 +242,10 @@ impl WebDavServer {
 
     pub async fn start_with(opts: WebDavOptions) -> std::io::Result<Self> {
         let nextcloud_prefix = format!("{NEXTCLOUD_FILES}/{}", encode_segment(&opts.user));
+        let checksums = props::Checksums::new(opts.reported);
         let handler = |prefix: &str| {
             DavHandler::builder()
-                .filesystem(LocalFs::new(&opts.root, false, false, false))
+                .filesystem(props::OcFs::new(&opts.root, checksums.clone()))
                 .locksystem(FakeLs::new())
                 .strip_prefix(prefix.to_owned())
                 .build_handler()
@@ -189,6 +254,13 @@ impl WebDavServer {
             owncloud: handler(OWNCLOUD_ROOT),
             nextcloud: handler(&nextcloud_prefix),
             nextcloud_prefix,
+            root: opts.root.clone(),
+            user: opts.user.clone(),
+            chunking: opts.chunking,
+            uploads: chunking::Uploads::new()?,
+            parts: tempfile::tempdir()?,
+            next_part: AtomicU64::new(0),
+            checksums,
             expected_bearer: format!("Bearer {}", opts.token),
             expected_basic: format!(
                 "Basic {}",
@@ -299,6 +371,16 @@ impl WebDavServer {
         }
     }
 
+    /// PUT bodies being received right now (each in its server-side part file).
+    pub fn part_files(&self) -> usize {
+        std::fs::read_dir(self.state.parts.path()).map_or(0, |rd| rd.count())
+    }
+
+    /// The transfer ids of chunked uploads whose upload folder still exists.
+    pub fn upload_folders(&self) -> Vec<String> {
+        self.state.uploads.folders()
+    }
+
     /// Stops listening and closes every open connection: later calls are refused.
     pub async fn stop(mut self) {
         self.task.abort();
@@ -323,9 +405,10 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
                 conns.spawn(async move {
+                    // An `Err` makes hyper drop the connection without an answer.
                     let service = service_fn(move |req| {
                         let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                        async move { handle(&state, req).await }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -338,7 +421,74 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Response<Body> {
+/// An answer of any of our handlers.
+type Resp = Response<UnsyncBoxBody<Bytes, std::io::Error>>;
+
+/// A request answered by dropping its connection (a fault, or a broken request body).
+#[derive(Debug)]
+struct Dropped(String);
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection dropped: {}", self.0)
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+impl From<std::io::Error> for Dropped {
+    fn from(e: std::io::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+fn empty() -> Resp {
+    Response::new(
+        Full::new(Bytes::new())
+            .map_err(|e| match e {})
+            .boxed_unsync(),
+    )
+}
+
+/// Changes one byte in the middle of a stored file, in place (its fileid stays).
+fn flip_byte(path: &Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let at = f.metadata()?.len() / 2;
+    let mut b = [0u8; 1];
+    f.seek(SeekFrom::Start(at))?;
+    if f.read(&mut b)? == 1 {
+        f.seek(SeekFrom::Start(at))?;
+        f.write_all(&[b[0] ^ 0x01])?;
+    }
+    Ok(())
+}
+
+impl State {
+    /// The local path of a URL (or URL path) under one of the files roots.
+    fn local_target(&self, url: &str) -> Option<PathBuf> {
+        let path = match url.split_once("://") {
+            Some((_, rest)) => &rest[rest.find('/')?..],
+            None => url,
+        };
+        let path = path.split(['?', '#']).next()?;
+        let mut dav = DavPath::new(path).ok()?;
+        let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+        if under(OWNCLOUD_ROOT) {
+            dav.set_prefix(OWNCLOUD_ROOT).ok()?;
+        } else if under(&self.nextcloud_prefix) {
+            dav.set_prefix(&self.nextcloud_prefix).ok()?;
+        } else {
+            return None;
+        }
+        Some(self.root.join(dav.as_rel_ospath()))
+    }
+}
+
+async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Resp, Dropped> {
     let method = req.method().as_str().to_owned();
     state.stats.total.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut m) = state.stats.by_method.lock() {
@@ -359,7 +509,7 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Response<
         if let Ok(v) = challenge.parse() {
             resp.headers_mut().insert("WWW-Authenticate", v);
         }
-        return resp;
+        return Ok(resp);
     }
 
     let _in_flight = InFlight::enter(&state.stats);
@@ -368,20 +518,157 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Response<
         tokio::time::sleep(delay).await;
     }
     let path = req.uri().path().to_owned();
-    if let Some(status) = take_fault(state, &method, &path) {
-        return sabre_error(status, "Sabre\\DAV\\Exception", "injected fault");
+    let fault = take_fault(state, &method, &path);
+    let resp = serve(state, req, &method, &path, fault).await?;
+    if fault == Some(FaultKind::ResetAfter) {
+        return Err(Dropped("injected reset after the work".into()));
+    }
+    Ok(resp)
+}
+
+/// Answers an authenticated request, with its fault.
+async fn serve(
+    state: &State,
+    req: Request<hyper::body::Incoming>,
+    method: &str,
+    path: &str,
+    fault: Option<FaultKind>,
+) -> Result<Resp, Dropped> {
+    match fault {
+        Some(FaultKind::Status(status)) => {
+            return Ok(sabre_error(
+                status,
+                "Sabre\\DAV\\Exception",
+                "injected fault",
+            ))
+        }
+        Some(FaultKind::Reset) => {
+            // Take in the first piece of the body (the upload has begun), then drop it all.
+            let _ = req.into_body().frame().await;
+            return Err(Dropped("injected reset".into()));
+        }
+        _ => {}
     }
 
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    if under(OWNCLOUD_ROOT) {
+    if let Some(rest) = path.strip_prefix(UPLOADS_ROOT) {
+        if rest.is_empty() || rest.starts_with('/') {
+            return chunking::handle(state, req, rest, fault).await;
+        }
+    }
+    let handler = if under(OWNCLOUD_ROOT) {
         state.stats.owncloud_root.fetch_add(1, Ordering::Relaxed);
-        state.owncloud.handle(req).await
+        &state.owncloud
     } else if under(&state.nextcloud_prefix) {
         state.stats.nextcloud_root.fetch_add(1, Ordering::Relaxed);
-        state.nextcloud.handle(req).await
+        &state.nextcloud
     } else {
-        sabre_error(404, "Sabre\\DAV\\Exception\\NotFound", "File not found")
+        return Ok(sabre_error(
+            404,
+            "Sabre\\DAV\\Exception\\NotFound",
+            "File not found",
+        ));
+    };
+    let local = state.local_target(path);
+    let client_checksum = chunking::header(&req, "OC-Checksum").map(str::to_owned);
+    let mut resp = if method == "PUT" {
+        put(state, handler, req).await?
+    } else {
+        handler.handle(req).await.map(|b| b.boxed_unsync())
+    };
+    let ok = resp.status().is_success();
+    match method {
+        // ownCloud FilesPlugin::httpGet: `OC-Checksum` carries the file's SHA1 checksum.
+        "GET" | "HEAD" if ok => {
+            let sha1 = match local {
+                Some(l) => state.checksums.sha1_header(l).await,
+                None => None,
+            };
+            if let Some(v) = sha1.and_then(|v| v.parse().ok()) {
+                resp.headers_mut().insert("OC-Checksum", v);
+            }
+            if fault == Some(FaultKind::FlipBody) {
+                resp = resp.map(flip_first_byte);
+            }
+        }
+        "PUT" if ok => {
+            if let Some(l) = local {
+                state
+                    .checksums
+                    .uploaded(&l, client_checksum.as_deref())
+                    .await;
+                if fault == Some(FaultKind::FlipStored) {
+                    flip_byte(&l)?;
+                }
+            }
+        }
+        _ => {}
     }
+    Ok(resp)
+}
+
+/// A PUT as ownCloud and Nextcloud do it: the body goes to a part file first and
+/// replaces the target only once complete (owncloud/core and nextcloud/server
+/// `apps/dav/lib/Connector/Sabre/File.php::put`, `.ocTransferId….part`), so a broken-off
+/// upload leaves the old content. The content is then written into the target in place
+/// (by dav-server's PUT), which keeps its fileid as ownCloud's file cache does. Our part
+/// files live outside the served folder, so listings never show them.
+async fn put(
+    state: &State,
+    handler: &DavHandler,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Resp, Dropped> {
+    let n = state.next_part.fetch_add(1, Ordering::Relaxed);
+    let part = state.parts.path().join(format!("{n}.part"));
+    let (head, body) = req.into_parts();
+    if let Err(e) = receive_into(body, &part).await {
+        let _ = tokio::fs::remove_file(&part).await;
+        return Err(e);
+    }
+    let file = tokio::fs::File::open(&part).await?;
+    let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 256 * 1024];
+        let n = file.read(&mut buf).await?;
+        buf.truncate(n);
+        Ok::<_, std::io::Error>((n > 0).then(|| (http_body::Frame::data(Bytes::from(buf)), file)))
+    });
+    let resp = handler
+        .handle(Request::from_parts(head, StreamBody::new(chunks)))
+        .await;
+    let _ = tokio::fs::remove_file(&part).await;
+    Ok(resp.map(|b| b.boxed_unsync()))
+}
+
+/// Writes a request body into `path`; an error when the body breaks off.
+async fn receive_into(mut body: hyper::body::Incoming, path: &Path) -> Result<(), Dropped> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path).await?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Dropped(format!("request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            file.write_all(&data).await?;
+        }
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+/// The body with the first byte of its first non-empty piece changed.
+fn flip_first_byte(
+    body: UnsyncBoxBody<Bytes, std::io::Error>,
+) -> UnsyncBoxBody<Bytes, std::io::Error> {
+    let mut done = false;
+    let frames = body.into_data_stream().map_ok(move |data| {
+        if done || data.is_empty() {
+            return http_body::Frame::data(data);
+        }
+        done = true;
+        let mut v = data.to_vec();
+        v[0] ^= 0x01;
+        http_body::Frame::data(Bytes::from(v))
+    });
+    StreamBody::new(frames).boxed_unsync()
 }
 
 fn authorized(state: &State, req: &Request<hyper::body::Incoming>) -> bool {
@@ -401,27 +688,31 @@ fn authorized(state: &State, req: &Request<hyper::body::Incoming>) -> bool {
     }
 }
 
-fn take_fault(state: &State, method: &str, path: &str) -> Option<u16> {
+fn take_fault(state: &State, method: &str, path: &str) -> Option<FaultKind> {
     let mut faults = state.faults.lock().ok()?;
     let idx = faults.iter().position(|f| {
         f.method == method && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
     })?;
-    let status = faults[idx].status;
+    let kind = faults[idx].kind;
     faults[idx].times = faults[idx].times.saturating_sub(1);
     if faults[idx].times == 0 {
         faults.remove(idx);
     }
-    Some(status)
+    Some(kind)
 }
 
 /// An error answer in SabreDAV's format, as ownCloud and Nextcloud send them.
-fn sabre_error(status: u16, exception: &str, message: &str) -> Response<Body> {
+fn sabre_error(status: u16, exception: &str, message: &str) -> Resp {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\">\n  \
          <s:exception>{exception}</s:exception>\n  <s:message>{message}</s:message>\n</d:error>\n"
     );
-    let mut resp = Response::new(Body::from(body));
+    let mut resp = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|e| match e {})
+            .boxed_unsync(),
+    );
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = "application/xml; charset=utf-8".parse() {
         resp.headers_mut().insert("Content-Type", v);
@@ -443,7 +734,10 @@ fn encode_segment(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod basic_tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
