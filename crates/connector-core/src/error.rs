@@ -38,6 +38,9 @@ pub enum ConnectorError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request body did not arrive within its deadline (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -81,6 +84,7 @@ impl ConnectorError {
             NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Conflict(_) => StatusCode::CONFLICT,
+            RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,

@@ -84,6 +84,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         file_storage: built.file_storage.clone(),
         metadata: built.metadata.clone(),
         max_json_body_bytes: common.max_json_body_bytes,
+        request_body_timeout: Duration::from_secs(common.request_body_timeout_secs),
     });
     let readiness_data = web::Data::new(readiness.clone());
     let in_flight = InFlight::default();

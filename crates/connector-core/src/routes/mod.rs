@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub file_storage: Option<Arc<dyn FileStorage>>,
     pub metadata: Option<Arc<dyn Metadata>>,
     pub max_json_body_bytes: usize,
+    /// The deadline for reading a non-file body (fields, JSON, multipart text fields).
+    pub request_body_timeout: std::time::Duration,
 }
 
 impl AppState {
