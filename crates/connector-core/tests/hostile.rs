@@ -1,5 +1,5 @@
-//! Hostile input the core must bound: a form of 100,000 keys and bodies that never
-//! finish.
+//! Hostile input the core must bound: a form of 100,000 keys, extension methods as
+//! metric labels and bodies that never finish.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -75,6 +75,42 @@ async fn a_form_of_many_keys_costs_no_worker_for_long() {
             .contains("k7 is given more than once"),
         "{v}"
     );
+    c.stop().await;
+}
+
+#[actix_web::test]
+async fn extension_methods_and_paths_make_no_metric_series() {
+    let c = start(common::common()).await;
+    let base = c.url();
+    let client = reqwest::Client::new();
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("XMETHOD{i}").as_bytes()).unwrap();
+        for path in ["/storage/file", "/health", &format!("/xpath{i}/z")] {
+            let r = client
+                .request(method.clone(), format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_client_error(), "{method} {path}");
+        }
+    }
+    client
+        .get(format!("{base}/xpath-get/1"))
+        .send()
+        .await
+        .unwrap();
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains("XMETHOD"), "{metrics}");
+    assert!(!metrics.contains("xpath"), "{metrics}");
+    assert!(metrics.contains("method=\"OTHER\""), "{metrics}");
+    assert!(metrics.contains("route=\"unmatched\""), "{metrics}");
     c.stop().await;
 }
 
