@@ -64,6 +64,7 @@ impl UserId {
             ));
         }
         let Some((port, rest)) = raw.split_once("://") else {
+            check_username(raw)?;
             return Ok(UserId::Normal {
                 username: raw.to_owned(),
             });
@@ -77,6 +78,9 @@ impl UserId {
             Some((user, token)) => (user, token),
             None => (rest, ""),
         };
+        if !user.is_empty() {
+            check_username(user)?;
+        }
         let username = (!user.is_empty()).then(|| user.to_owned());
         let token =
             (!token.is_empty() && token != "None").then(|| SecretString::from(token.to_owned()));
@@ -97,6 +101,40 @@ impl UserId {
             UserId::Session { username, .. } => username.as_deref(),
             UserId::Normal { username } => Some(username),
         }
+    }
+}
+
+/// Refuses user names that would change the meaning of a URL they are put into: the
+/// port service's `/user/{name}/service/...` and WebDAV's `/remote.php/dav/files/{name}`
+/// (URL parsers resolve `.`/`..` segments, `%2e%2e` included). Checked are the name and,
+/// as providers strip RDS's `@institution` suffix, the part before its last `@`; each as
+/// sent and percent-decoded (repeatedly: a `%252e` decodes to `%2e` at the next hop).
+fn check_username(name: &str) -> Result<(), ConnectorError> {
+    let refuse = |why: &str| {
+        Err(ConnectorError::BadRequest(format!(
+            "the user name in userId {why}; send `<username>` or `<port>://<username>:<token>`"
+        )))
+    };
+    if name.trim().is_empty() {
+        return refuse("is blank");
+    }
+    let mut form = std::borrow::Cow::Borrowed(name);
+    loop {
+        if form.contains(['/', '\\']) {
+            return refuse("holds a slash or backslash");
+        }
+        if form.chars().any(char::is_control) {
+            return refuse("holds a control character");
+        }
+        let local = form.rsplit_once('@').map_or(&*form, |(local, _)| local);
+        if [&*form, local].iter().any(|n| matches!(*n, "." | "..")) {
+            return refuse("is `.` or `..`");
+        }
+        let decoded = percent_encoding::percent_decode_str(&form).decode_utf8_lossy();
+        if decoded == form {
+            return Ok(());
+        }
+        form = std::borrow::Cow::Owned(decoded.into_owned());
     }
 }
 
@@ -321,6 +359,55 @@ mod tests {
             UserId::parse("port-x://:None"),
             Err(ConnectorError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn user_names_that_change_a_url_are_refused() {
+        for name in [
+            ".",
+            "..",
+            " ",
+            "a/b",
+            "a\\b",
+            "%2e%2e",
+            "%2E.",
+            "%252e%252e",
+            "a%2Fb",
+            "a%5cb",
+            "..@uni.example",
+            "%2e%2e@uni.example",
+            "a\u{0}b",
+            "a%00b",
+            "a\nb",
+        ] {
+            for raw in [name.to_owned(), format!("port-owncloud-x://{name}:TOKEN")] {
+                assert!(
+                    matches!(UserId::parse(&raw), Err(ConnectorError::BadRequest(_))),
+                    "{raw:?} accepted"
+                );
+            }
+            assert!(
+                matches!(
+                    UserId::parse(&format!("port-x://{name}")),
+                    Err(ConnectorError::BadRequest(_))
+                ),
+                "{name:?} accepted without a token"
+            );
+        }
+        // Dots, percent signs and `@` inside a name are fine.
+        for name in ["a.b", "...", ".alice", "100%", "jürgen@uni-a.de", "a@b@c"] {
+            assert_eq!(
+                UserId::parse(name)
+                    .ok()
+                    .and_then(|u| u.username().map(str::to_owned))
+                    .as_deref(),
+                Some(name)
+            );
+            assert_eq!(
+                session(&format!("port-x://{name}:t")).1.as_deref(),
+                Some(name)
+            );
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Hostile input the core must bound: a form of 100,000 keys, extension methods as
-//! metric labels and bodies that never finish.
+//! metric labels, bodies that never finish, and user names that would turn the token
+//! lookup into a call to another route of the port service.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -203,4 +205,75 @@ async fn bodies_that_never_finish_get_408() {
         .unwrap();
     assert_eq!(r.status(), 200);
     c.stop().await;
+}
+
+/// A stand-in port service that counts every request it gets, on any route.
+async fn counting_port_service() -> (String, Arc<AtomicUsize>, actix_web::dev::ServerHandle) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let server = actix_web::HttpServer::new(move || {
+        let counted = counted.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { actix_web::HttpResponse::NotFound().finish() }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}", server.addrs()[0]);
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (url, hits, handle)
+}
+
+#[actix_web::test]
+async fn dot_user_names_never_reach_the_port_service() {
+    let (port_service, hits, handle) = counting_port_service().await;
+    let cfg = CommonConfig {
+        use_case_service_port_service: Some(port_service.parse().unwrap()),
+        ..common::common()
+    };
+    let c = start(cfg).await;
+    let client = reqwest::Client::new();
+    for user_id in [
+        "..",
+        ".",
+        "%2e%2e",
+        "../service/port-echo",
+        "a%2Fb",
+        "..@uni.example",
+        "port-echo://..:None",
+        "port-echo://%2e",
+    ] {
+        let r = client
+            .get(format!("{}/storage/folder", c.url()))
+            .json(&json!({"userId": user_id, "filepath": "/"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{user_id}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["detail"].as_str().unwrap().contains("user name"),
+            "{user_id}: {v}"
+        );
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the port service was called"
+    );
+    // An ordinary name is looked up (and the stand-in answers 404: no token → 401).
+    let r = client
+        .get(format!("{}/storage/folder", c.url()))
+        .json(&json!({"userId": "alice", "filepath": "/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    c.stop().await;
+    handle.stop(false).await;
 }
