@@ -5,6 +5,7 @@
 //! configuration, logging, Token Storage registration, routing, credentials, errors,
 //! health, readiness, metrics and graceful shutdown. See ARCHITECTURE.md.
 
+mod cli;
 pub mod config;
 pub mod credentials;
 pub mod descriptor;
@@ -95,8 +96,12 @@ pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, Conf
     ))
 }
 
-/// The whole life of a connector process; call it from `fn main`.
+/// The whole life of a connector process; call it from `fn main`. `--help` and
+/// `--version` print and exit 0; any other argument exits 2.
 pub fn main<S: ConnectorSpec>() -> ExitCode {
+    if let Some(code) = cli::handle::<S>() {
+        return code;
+    }
     let cfg = match load_config::<S>() {
         Ok(cfg) => cfg,
         Err(e) => {
