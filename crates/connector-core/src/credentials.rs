@@ -138,6 +138,10 @@ fn check_username(name: &str) -> Result<(), ConnectorError> {
     }
 }
 
+/// The shortest run of a credential that counts as echoed by a provider
+/// ([`Credentials::appear_in`]).
+pub const ECHO_MIN_CHARS: usize = 4;
+
 /// What a provider gets to authenticate upstream: the user name (when known) and a token
 /// (an OAuth2 access token, or an app password for Basic auth). Debug output redacts it.
 #[derive(Clone)]
@@ -158,6 +162,47 @@ impl Credentials {
 
     pub fn token(&self) -> &SecretString {
         &self.token
+    }
+
+    /// Whether `text` (an error message from a provider) holds any part of these
+    /// credentials, so that it must not be passed on or logged: any run of
+    /// [`ECHO_MIN_CHARS`] characters of the token, compared case-insensitively, also as
+    /// percent-encoded and as base64 (of the token, and of `user:token` as Basic auth
+    /// sends it, with and without the user's `@institution`). Random tokens rarely share
+    /// such a run with a real message; when one does, the caller loses only the
+    /// provider's wording, never the status.
+    pub fn appear_in(&self, text: &str) -> bool {
+        use base64::engine::general_purpose::STANDARD as B64;
+        use base64::Engine as _;
+        let token = self.token.expose_secret();
+        if token.is_empty() {
+            return false;
+        }
+        let mut forms = vec![
+            token.to_owned(),
+            utf8_percent_encode(token, NON_ALPHANUMERIC).to_string(),
+            B64.encode(token),
+        ];
+        if let Some(user) = self.username.as_deref() {
+            forms.push(B64.encode(format!("{user}:{token}")));
+            if let Some((local, _)) = user.rsplit_once('@') {
+                forms.push(B64.encode(format!("{local}:{token}")));
+            }
+        }
+        let text: Vec<char> = text.to_lowercase().chars().collect();
+        let mut runs = std::collections::HashSet::new();
+        for form in &forms {
+            let form: Vec<char> = form.to_lowercase().chars().collect();
+            if form.len() < ECHO_MIN_CHARS {
+                // A token this short is matched whole.
+                if text.windows(form.len()).any(|w| w == form.as_slice()) {
+                    return true;
+                }
+                continue;
+            }
+            runs.extend(form.windows(ECHO_MIN_CHARS).map(<[char]>::to_vec));
+        }
+        text.windows(ECHO_MIN_CHARS).any(|w| runs.contains(w))
     }
 
     /// `Bearer <token>`, for an `Authorization` header. The caller marks the header
@@ -408,6 +453,42 @@ mod tests {
                 Some(name)
             );
         }
+    }
+
+    #[test]
+    fn echoed_credentials_are_found_in_any_form() {
+        use base64::engine::general_purpose::STANDARD as B64;
+        use base64::Engine as _;
+        let token = "Xq7rT2pLm9vZk4";
+        let creds = Credentials::new(Some("alice@uni.example".into()), SecretString::from(token));
+        for echoed in [
+            format!("invalid token {token}"),
+            format!("invalid token {}", token.to_uppercase()),
+            format!("token {}… refused", &token[..6]),
+            format!("token ending in {}", &token[token.len() - 4..]),
+            format!("bad header Basic {}", B64.encode(format!("alice:{token}"))),
+            format!(
+                "bad header {}",
+                &B64.encode(format!("alice@uni.example:{token}"))[12..]
+            ),
+            format!("Bearer {}", B64.encode(token).to_lowercase()),
+        ] {
+            assert!(creds.appear_in(&echoed), "{echoed}");
+        }
+        for plain in [
+            "File not found",
+            "Insufficient storage",
+            "alice has no quota",
+            "",
+        ] {
+            assert!(!creds.appear_in(plain), "{plain}");
+        }
+        // Tokens shorter than the run are matched whole.
+        let short = Credentials::new(None, SecretString::from("a1"));
+        assert!(short.appear_in("got A1"));
+        assert!(!short.appear_in("got a2"));
+        // No token, nothing to find.
+        assert!(!Credentials::new(Some("u".into()), SecretString::from("")).appear_in("u"));
     }
 
     #[test]

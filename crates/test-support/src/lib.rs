@@ -8,6 +8,7 @@
 
 pub mod faulty;
 pub mod load;
+pub mod logs;
 mod server_thread;
 pub mod token_storage;
 pub mod webdav;

@@ -64,6 +64,8 @@ pub struct Fault {
     pub path_contains: Option<String>,
     pub status: u16,
     pub times: u32,
+    /// The Sabre `<s:message>` (default `injected fault`), e.g. one echoing the token.
+    pub message: Option<String>,
 }
 
 impl Fault {
@@ -73,7 +75,13 @@ impl Fault {
             path_contains: None,
             status,
             times: 1,
+            message: None,
         }
+    }
+
+    pub fn message(mut self, message: &str) -> Self {
+        self.message = Some(message.to_owned());
+        self
     }
 
     pub fn on_path(mut self, fragment: &str) -> Self {
@@ -368,8 +376,9 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Response<
         tokio::time::sleep(delay).await;
     }
     let path = req.uri().path().to_owned();
-    if let Some(status) = take_fault(state, &method, &path) {
-        return sabre_error(status, "Sabre\\DAV\\Exception", "injected fault");
+    if let Some((status, message)) = take_fault(state, &method, &path) {
+        let message = message.as_deref().unwrap_or("injected fault");
+        return sabre_error(status, "Sabre\\DAV\\Exception", message);
     }
 
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
@@ -401,17 +410,17 @@ fn authorized(state: &State, req: &Request<hyper::body::Incoming>) -> bool {
     }
 }
 
-fn take_fault(state: &State, method: &str, path: &str) -> Option<u16> {
+fn take_fault(state: &State, method: &str, path: &str) -> Option<(u16, Option<String>)> {
     let mut faults = state.faults.lock().ok()?;
     let idx = faults.iter().position(|f| {
         f.method == method && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
     })?;
-    let status = faults[idx].status;
+    let fault = (faults[idx].status, faults[idx].message.clone());
     faults[idx].times = faults[idx].times.saturating_sub(1);
     if faults[idx].times == 0 {
         faults.remove(idx);
     }
-    Some(status)
+    Some(fault)
 }
 
 /// An error answer in SabreDAV's format, as ownCloud and Nextcloud send them.

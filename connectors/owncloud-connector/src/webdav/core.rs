@@ -149,7 +149,7 @@ impl DavCore {
     }
 
     async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
-        from_response(resp, what, &[creds.token()]).await
+        from_response(resp, what, creds).await
     }
 
     /// PROPFIND with `Depth` 0 or 1.

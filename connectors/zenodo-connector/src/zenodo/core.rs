@@ -69,7 +69,7 @@ impl ZenodoApi {
                 None => req,
             }
         };
-        retry::send(&self.http, self.policy, idempotency, what, make).await
+        retry::send(&self.http, self.policy, idempotency, what, creds, make).await
     }
 
     /// The user's drafts (unsubmitted depositions), all pages.
@@ -275,6 +275,7 @@ impl ZenodoApi {
             idempotency,
             Deadline::Transfer,
             &what,
+            creds,
             make,
         )
         .await?;

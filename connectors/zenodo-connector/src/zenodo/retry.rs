@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use backon::{ExponentialBuilder, Retryable as _};
 use connector_core::http::Upstream;
-use connector_core::ConnectorError;
+use connector_core::{ConnectorError, Credentials};
 use reqwest::{RequestBuilder, Response};
 
 use super::error;
@@ -77,15 +77,18 @@ pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// Sends the request built by `make` (once per attempt), retrying per `policy`. Answers
-/// with a success status come back; others become errors (Zenodo's body parsed).
+/// with a success status come back; others become errors (Zenodo's body parsed, nothing
+/// of `creds` kept).
 pub async fn send(
     http: &Upstream,
     policy: RetryPolicy,
     idempotency: Idempotency,
     what: &str,
+    creds: &Credentials,
     make: impl Fn() -> RequestBuilder,
 ) -> Result<Response, ConnectorError> {
-    send_with(http, policy, idempotency, Deadline::Response, what, || {
+    let deadline = Deadline::Response;
+    send_with(http, policy, idempotency, deadline, what, creds, || {
         Ok(make())
     })
     .await
@@ -99,6 +102,7 @@ pub async fn send_with(
     idempotency: Idempotency,
     deadline: Deadline,
     what: &str,
+    creds: &Credentials,
     make: impl Fn() -> Result<RequestBuilder, ConnectorError>,
 ) -> Result<Response, ConnectorError> {
     let attempt = || async {
@@ -133,7 +137,7 @@ pub async fn send_with(
             Idempotency::Single => false,
         };
         Err(Failure {
-            error: error::from_response(resp, what).await,
+            error: error::from_response(resp, what, creds).await,
             retry,
             wait,
         })
