@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(port.starts_with("port-"));
             assert!(port == port_raw || *port == format!("port-{port_raw}"));
             assert_eq!(username.as_deref(), want_user);
-            assert!(!username.as_deref().is_some_and(changes_a_url), "{raw:?} accepted");
+            assert!(
+                !username.as_deref().is_some_and(changes_a_url),
+                "{raw:?} accepted"
+            );
             let token = token.as_ref().map(|t| t.expose_secret());
             assert_eq!(token, want_token);
             // The token is the text after the user's first `:`: the port part (everything
@@ -77,7 +80,9 @@ fn changes_a_url(name: &str) -> bool {
         let local = form.rsplit_once('@').map_or(form.as_str(), |(l, _)| l);
         if form.contains(['/', '\\'])
             || form.chars().any(char::is_control)
-            || [form.as_str(), local].iter().any(|n| *n == "." || *n == "..")
+            || [form.as_str(), local]
+                .iter()
+                .any(|n| *n == "." || *n == "..")
         {
             return true;
         }

@@ -84,6 +84,17 @@ impl Built {
     }
 }
 
+/// The request-field parser (query string, then a body of the given content type) as
+/// the handlers use it; public for the fuzz targets only.
+#[doc(hidden)]
+pub fn parse_request_fields(
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    routes::params::parse(query, content_type, body)
+}
+
 /// Loads the configuration of `S` from file and environment.
 pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, ConfigError> {
     let file = config::config_file()?;

@@ -3,7 +3,7 @@
 mod metadata;
 mod multipart;
 pub(crate) mod observe;
-mod params;
+pub(crate) mod params;
 mod storage;
 
 use std::sync::Arc;
