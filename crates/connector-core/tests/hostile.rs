@@ -87,7 +87,13 @@ async fn extension_methods_and_paths_make_no_metric_series() {
     let client = reqwest::Client::new();
     for i in 0..40 {
         let method = reqwest::Method::from_bytes(format!("XMETHOD{i}").as_bytes()).unwrap();
-        for path in ["/storage/file", "/health", &format!("/xpath{i}/z")] {
+        let paths = [
+            "/storage/file".to_owned(),
+            "/health".to_owned(),
+            format!("/xpath{i}/z"),
+            format!("/storage/xpath{i}"),
+        ];
+        for path in &paths {
             let r = client
                 .request(method.clone(), format!("{base}{path}"))
                 .send()
@@ -96,11 +102,9 @@ async fn extension_methods_and_paths_make_no_metric_series() {
             assert!(r.status().is_client_error(), "{method} {path}");
         }
     }
-    client
-        .get(format!("{base}/xpath-get/1"))
-        .send()
-        .await
-        .unwrap();
+    for path in ["/xpath-get/1", "/storage/xpath-get", "/metadata/xpath-get"] {
+        client.get(format!("{base}{path}")).send().await.unwrap();
+    }
     let metrics = client
         .get(format!("{base}/metrics"))
         .send()
