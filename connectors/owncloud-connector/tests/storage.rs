@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use reqwest::Method;
+use test_support::logs::{parts_of, Logs};
 use test_support::webdav::{Fault, ServerAuth};
 
 /// Listing (both modes) equals the tree on disk; every file comes back byte-identical.
@@ -418,6 +419,66 @@ async fn errors_are_problems() {
     assert_eq!(health.status(), 200);
     conn.stop().await;
     drop(dir);
+}
+
+/// A server (or a plugin, or a proxy) that echoes the credentials in its Sabre message,
+/// upper-cased, in part, percent-encoded or as the Basic header's base64: the caller gets
+/// the status and our own wording, and no answer or log line (at trace level) any of it.
+#[actix_web::test]
+async fn echoed_credentials_reach_neither_the_caller_nor_the_logs() {
+    use base64::Engine as _;
+    let logs = Logs::capture();
+    let h = Harness::start_with(Setup {
+        server_auth: ServerAuth::Basic,
+        connector_auth: "basic",
+        ..Default::default()
+    })
+    .await;
+    build_tree(h.root(), false);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{TOKEN}"));
+    let echoes = [
+        format!("Token {} is not valid", TOKEN.to_uppercase()),
+        format!("token {}... refused", &TOKEN[..9]),
+        format!("token ...{} refused", &TOKEN[TOKEN.len() - 8..]),
+        format!("bad credentials {}", &basic[4..]),
+        format!(
+            "token {} refused",
+            TOKEN.replace(':', "%3A").replace('/', "%2F")
+        ),
+    ];
+    for echo in &echoes {
+        h.dav().inject(Fault::new("GET", 403).message(echo));
+        let v = assert_problem(h.get_file(&h.user_id(), "/Data/plain.txt").await, 403).await;
+        for secret in [TOKEN, basic.as_str()] {
+            let leaked = parts_of(secret, &v.to_string(), 6);
+            assert!(leaked.is_empty(), "{echo:?} leaked {leaked:?}: {v}");
+        }
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("HTTP 403") && detail.contains("withheld"),
+            "{detail}"
+        );
+    }
+    // A message that holds nothing of them is still passed on.
+    h.dav()
+        .inject(Fault::new("GET", 403).message("Access to this file is restricted"));
+    let v = assert_problem(h.get_file(&h.user_id(), "/Data/plain.txt").await, 403).await;
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Access to this file is restricted"),
+        "{v}"
+    );
+    let logs = logs.text();
+    assert!(
+        logs.contains("served"),
+        "the capture sees the connector's logs"
+    );
+    for secret in [TOKEN, basic.as_str()] {
+        let leaked = parts_of(secret, &logs, 6);
+        assert!(leaked.is_empty(), "the logs hold {leaked:?}");
+    }
 }
 
 /// A server that does not answer in time: 504, as problem+json.

@@ -1,10 +1,11 @@
-//! Rate limits, outages and retries.
+//! Rate limits, outages and retries; error messages that echo the token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use reqwest::Method;
 use serde_json::json;
+use test_support::logs::{parts_of, Logs};
 
 use common::{start, user_id};
 
@@ -108,6 +109,62 @@ async fn zenodo_down_is_a_bounded_gateway_error() {
         .unwrap();
     assert_eq!(resp.status(), 503);
     conn.stop().await;
+}
+
+/// A Zenodo (or a proxy before it) whose error message echoes the token, upper-cased, in
+/// part or as base64: the caller gets the status and our own wording, and neither the
+/// answer nor any log line (at trace level) holds any of it.
+#[tokio::test]
+async fn echoed_tokens_reach_neither_the_caller_nor_the_logs() {
+    use base64::Engine as _;
+    let logs = Logs::capture();
+    let env = start().await;
+    const SECRET: &str = "Zq9xW3mR7tK2pV8nB4cY";
+    env.zenodo.add_token(SECRET, "alice");
+    let caller = json!({"userId": format!("port-zenodo://alice:{SECRET}")});
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    // (Zenodo's status, ours, its message)
+    let echoes = [
+        (400, 400, format!("Invalid token {}", SECRET.to_uppercase())),
+        (403, 403, format!("token {}... lacks a scope", &SECRET[..8])),
+        (400, 400, format!("Bad header: Bearer {}", &b64[2..])),
+        (
+            500,
+            502,
+            format!("upstream said: {}", SECRET.to_lowercase()),
+        ),
+    ];
+    for (status, ours, echo) in &echoes {
+        env.zenodo.fail_next_saying(*status, echo);
+        let (got, problem) = env
+            .call(Method::GET, "/metadata/project", caller.clone())
+            .await;
+        assert_eq!(got, *ours, "{problem}");
+        for secret in [SECRET, b64.as_str()] {
+            let leaked = parts_of(secret, &problem.to_string(), 6);
+            assert!(leaked.is_empty(), "{echo:?} leaked {leaked:?}: {problem}");
+        }
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("HTTP {status}")), "{detail}");
+    }
+    // A message that holds nothing of it is still passed on.
+    env.zenodo.fail_next_saying(400, "Deposit is locked.");
+    let (got, problem) = env.call(Method::GET, "/metadata/project", caller).await;
+    assert_eq!(got, 400);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Deposit is locked."));
+    let logs = logs.text();
+    assert!(
+        logs.contains("served"),
+        "the capture sees the connector's logs"
+    );
+    for secret in [SECRET, b64.as_str()] {
+        let leaked = parts_of(secret, &logs, 6);
+        assert!(leaked.is_empty(), "the logs hold {leaked:?}");
+    }
+    env.stop().await;
 }
 
 #[tokio::test]

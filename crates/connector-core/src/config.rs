@@ -95,6 +95,8 @@ pub struct CommonConfig {
     pub token_cache_ttl_secs: u64,
     /// `MAX_JSON_BODY_BYTES`: the largest JSON request body accepted (413 above).
     pub max_json_body_bytes: usize,
+    /// `REQUEST_BODY_TIMEOUT_SECS`: deadline for reading a non-file request body (408 past it).
+    pub request_body_timeout_secs: u64,
     /// `WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
     /// `CIRCUIT_BREAKER_FAILURES`: consecutive connect failures or timeouts of one
@@ -132,6 +134,7 @@ impl Default for CommonConfig {
             shutdown_timeout_secs: 30,
             token_cache_ttl_secs: 30,
             max_json_body_bytes: 1024 * 1024,
+            request_body_timeout_secs: 30,
             workers: 0,
             circuit_breaker_failures: 5,
             circuit_breaker_cooldown_secs: 30,
@@ -308,6 +311,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "SHUTDOWN_TIMEOUT_SECS",
     "TOKEN_CACHE_TTL_SECS",
     "MAX_JSON_BODY_BYTES",
+    "REQUEST_BODY_TIMEOUT_SECS",
     "WORKERS",
     "CIRCUIT_BREAKER_FAILURES",
     "CIRCUIT_BREAKER_COOLDOWN_SECS",

@@ -64,6 +64,7 @@ impl UserId {
             ));
         }
         let Some((port, rest)) = raw.split_once("://") else {
+            check_username(raw)?;
             return Ok(UserId::Normal {
                 username: raw.to_owned(),
             });
@@ -77,6 +78,9 @@ impl UserId {
             Some((user, token)) => (user, token),
             None => (rest, ""),
         };
+        if !user.is_empty() {
+            check_username(user)?;
+        }
         let username = (!user.is_empty()).then(|| user.to_owned());
         let token =
             (!token.is_empty() && token != "None").then(|| SecretString::from(token.to_owned()));
@@ -100,6 +104,44 @@ impl UserId {
     }
 }
 
+/// Refuses user names that would change the meaning of a URL they are put into: the
+/// port service's `/user/{name}/service/...` and WebDAV's `/remote.php/dav/files/{name}`
+/// (URL parsers resolve `.`/`..` segments, `%2e%2e` included). Checked are the name and,
+/// as providers strip RDS's `@institution` suffix, the part before its last `@`; each as
+/// sent and percent-decoded (repeatedly: a `%252e` decodes to `%2e` at the next hop).
+fn check_username(name: &str) -> Result<(), ConnectorError> {
+    let refuse = |why: &str| {
+        Err(ConnectorError::BadRequest(format!(
+            "the user name in userId {why}; send `<username>` or `<port>://<username>:<token>`"
+        )))
+    };
+    if name.trim().is_empty() {
+        return refuse("is blank");
+    }
+    let mut form = std::borrow::Cow::Borrowed(name);
+    loop {
+        if form.contains(['/', '\\']) {
+            return refuse("holds a slash or backslash");
+        }
+        if form.chars().any(char::is_control) {
+            return refuse("holds a control character");
+        }
+        let local = form.rsplit_once('@').map_or(&*form, |(local, _)| local);
+        if [&*form, local].iter().any(|n| matches!(*n, "." | "..")) {
+            return refuse("is `.` or `..`");
+        }
+        let decoded = percent_encoding::percent_decode_str(&form).decode_utf8_lossy();
+        if decoded == form {
+            return Ok(());
+        }
+        form = std::borrow::Cow::Owned(decoded.into_owned());
+    }
+}
+
+/// The shortest run of a credential that counts as echoed by a provider
+/// ([`Credentials::appear_in`]).
+pub const ECHO_MIN_CHARS: usize = 4;
+
 /// What a provider gets to authenticate upstream: the user name (when known) and a token
 /// (an OAuth2 access token, or an app password for Basic auth). Debug output redacts it.
 #[derive(Clone)]
@@ -120,6 +162,47 @@ impl Credentials {
 
     pub fn token(&self) -> &SecretString {
         &self.token
+    }
+
+    /// Whether `text` (an error message from a provider) holds any part of these
+    /// credentials, so that it must not be passed on or logged: any run of
+    /// [`ECHO_MIN_CHARS`] characters of the token, compared case-insensitively, also as
+    /// percent-encoded and as base64 (of the token, and of `user:token` as Basic auth
+    /// sends it, with and without the user's `@institution`). Random tokens rarely share
+    /// such a run with a real message; when one does, the caller loses only the
+    /// provider's wording, never the status.
+    pub fn appear_in(&self, text: &str) -> bool {
+        use base64::engine::general_purpose::STANDARD as B64;
+        use base64::Engine as _;
+        let token = self.token.expose_secret();
+        if token.is_empty() {
+            return false;
+        }
+        let mut forms = vec![
+            token.to_owned(),
+            utf8_percent_encode(token, NON_ALPHANUMERIC).to_string(),
+            B64.encode(token),
+        ];
+        if let Some(user) = self.username.as_deref() {
+            forms.push(B64.encode(format!("{user}:{token}")));
+            if let Some((local, _)) = user.rsplit_once('@') {
+                forms.push(B64.encode(format!("{local}:{token}")));
+            }
+        }
+        let text: Vec<char> = text.to_lowercase().chars().collect();
+        let mut runs = std::collections::HashSet::new();
+        for form in &forms {
+            let form: Vec<char> = form.to_lowercase().chars().collect();
+            if form.len() < ECHO_MIN_CHARS {
+                // A token this short is matched whole.
+                if text.windows(form.len()).any(|w| w == form.as_slice()) {
+                    return true;
+                }
+                continue;
+            }
+            runs.extend(form.windows(ECHO_MIN_CHARS).map(<[char]>::to_vec));
+        }
+        text.windows(ECHO_MIN_CHARS).any(|w| runs.contains(w))
     }
 
     /// `Bearer <token>`, for an `Authorization` header. The caller marks the header
@@ -364,6 +447,91 @@ mod tests {
             UserId::parse("port-x://:None"),
             Err(ConnectorError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn user_names_that_change_a_url_are_refused() {
+        for name in [
+            ".",
+            "..",
+            " ",
+            "a/b",
+            "a\\b",
+            "%2e%2e",
+            "%2E.",
+            "%252e%252e",
+            "a%2Fb",
+            "a%5cb",
+            "..@uni.example",
+            "%2e%2e@uni.example",
+            "a\u{0}b",
+            "a%00b",
+            "a\nb",
+        ] {
+            for raw in [name.to_owned(), format!("port-owncloud-x://{name}:TOKEN")] {
+                assert!(
+                    matches!(UserId::parse(&raw), Err(ConnectorError::BadRequest(_))),
+                    "{raw:?} accepted"
+                );
+            }
+            assert!(
+                matches!(
+                    UserId::parse(&format!("port-x://{name}")),
+                    Err(ConnectorError::BadRequest(_))
+                ),
+                "{name:?} accepted without a token"
+            );
+        }
+        // Dots, percent signs and `@` inside a name are fine.
+        for name in ["a.b", "...", ".alice", "100%", "jürgen@uni-a.de", "a@b@c"] {
+            assert_eq!(
+                UserId::parse(name)
+                    .ok()
+                    .and_then(|u| u.username().map(str::to_owned))
+                    .as_deref(),
+                Some(name)
+            );
+            assert_eq!(
+                session(&format!("port-x://{name}:t")).1.as_deref(),
+                Some(name)
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_credentials_are_found_in_any_form() {
+        use base64::engine::general_purpose::STANDARD as B64;
+        use base64::Engine as _;
+        let token = "Xq7rT2pLm9vZk4";
+        let creds = Credentials::new(Some("alice@uni.example".into()), SecretString::from(token));
+        for echoed in [
+            format!("invalid token {token}"),
+            format!("invalid token {}", token.to_uppercase()),
+            format!("token {}… refused", &token[..6]),
+            format!("token ending in {}", &token[token.len() - 4..]),
+            format!("bad header Basic {}", B64.encode(format!("alice:{token}"))),
+            format!(
+                "bad header {}",
+                &B64.encode(format!("alice@uni.example:{token}"))[12..]
+            ),
+            format!("Bearer {}", B64.encode(token).to_lowercase()),
+        ] {
+            assert!(creds.appear_in(&echoed), "{echoed}");
+        }
+        for plain in [
+            "File not found",
+            "Insufficient storage",
+            "alice has no quota",
+            "",
+        ] {
+            assert!(!creds.appear_in(plain), "{plain}");
+        }
+        // Tokens shorter than the run are matched whole.
+        let short = Credentials::new(None, SecretString::from("a1"));
+        assert!(short.appear_in("got A1"));
+        assert!(!short.appear_in("got a2"));
+        // No token, nothing to find.
+        assert!(!Credentials::new(Some("u".into()), SecretString::from("")).appear_in("u"));
     }
 
     #[test]

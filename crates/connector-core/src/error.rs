@@ -1,9 +1,8 @@
 //! One error type for every request path, rendered as RFC 9457 `application/problem+json`.
 //!
 //! Client mistakes map to 4xx, upstream failures to 502/503/504. Error details are written
-//! by us, never copied from a request or URL that may hold a token: upstream messages are
-//! passed through [`ConnectorError::upstream_message`]-style constructors only after the
-//! provider has decided they are safe.
+//! by us, never copied from a request or URL that may hold a token: a provider's message is
+//! added only when [`crate::Credentials::appear_in`] finds no part of the credentials in it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -36,7 +35,8 @@ pub enum ConnectorError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
-    /// The caller stopped sending its request body (408).
+    /// The caller stopped sending its request body, or it did not arrive within its
+    /// deadline (408).
     #[error("{0}")]
     RequestTimeout(String),
     #[error("{0}")]

@@ -7,6 +7,7 @@
 
 pub mod answer;
 pub mod breaker;
+mod cli;
 pub mod config;
 pub mod credentials;
 pub mod descriptor;
@@ -86,6 +87,17 @@ impl Built {
     }
 }
 
+/// The request-field parser (query string, then a body of the given content type) as
+/// the handlers use it; public for the fuzz targets only.
+#[doc(hidden)]
+pub fn parse_request_fields(
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    routes::params::parse(query, content_type, body)
+}
+
 /// Loads the configuration of `S` from file and environment.
 pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, ConfigError> {
     let file = config::config_file()?;
@@ -98,8 +110,12 @@ pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, Conf
     ))
 }
 
-/// The whole life of a connector process; call it from `fn main`.
+/// The whole life of a connector process; call it from `fn main`. `--help` and
+/// `--version` print and exit 0; any other argument exits 2.
 pub fn main<S: ConnectorSpec>() -> ExitCode {
+    if let Some(code) = cli::handle::<S>() {
+        return code;
+    }
     let cfg = match load_config::<S>() {
         Ok(cfg) => cfg,
         Err(e) => {

@@ -105,6 +105,17 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
 });
 
+/// The `method` label: the methods an HTTP API sees, every other (extension) method is
+/// `OTHER`, so a client cannot create series at will.
+pub(crate) fn method_label(method: &str) -> &'static str {
+    const KNOWN: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 pub(crate) fn record_request(route: &str, method: &str, status: u16, elapsed: Duration) {
     let m = &*METRICS;
     m.requests

@@ -91,6 +91,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         idle_timeout: Duration::from_secs(common.idle_timeout_secs),
         max_path_depth: common.max_path_depth,
         max_json_body_bytes: common.max_json_body_bytes,
+        request_body_timeout: Duration::from_secs(common.request_body_timeout_secs),
     });
     let readiness_data = web::Data::new(readiness.clone());
     let in_flight = InFlight::default();

@@ -19,7 +19,12 @@ fn free_addr() -> String {
 
 /// Runs a binary that is expected to stop by itself (bounded by a kill after 30 s).
 fn run(name: &str, env: &[(&str, &str)]) -> Output {
+    run_with_args(name, &[], env)
+}
+
+fn run_with_args(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(binary(name))
+        .args(args)
         .env_clear()
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -44,6 +49,50 @@ fn assert_config_error(out: &Output, key: &str) {
         .find(|l| l.contains("configuration error"))
         .unwrap_or_else(|| panic!("no configuration error line in: {stderr}"));
     assert!(line.contains(key), "the line names {key}: {line}");
+}
+
+#[test]
+fn version_and_help_print_and_exit_0_other_arguments_exit_2() {
+    for (name, own_key) in [
+        ("owncloud-connector", "OWNCLOUD_INSTALLATION_URL"),
+        ("zenodo-connector", "ZENODO_ADDRESS"),
+    ] {
+        // Were an argument ignored, the process would serve here (and be killed).
+        let listen = free_addr();
+        let env = [("LISTEN_ADDR", listen.as_str())];
+        for arg in ["--version", "-V"] {
+            let out = run_with_args(name, &[arg], &env);
+            assert_eq!(out.status.code(), Some(0), "{name} {arg}: {out:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!("{name} {}\n", env!("CARGO_PKG_VERSION"))
+            );
+        }
+        for arg in ["--help", "-h"] {
+            let out = run_with_args(name, &[arg], &env);
+            assert_eq!(out.status.code(), Some(0), "{name} {arg}: {out:?}");
+            let help = String::from_utf8_lossy(&out.stdout);
+            for want in [
+                "Usage:",
+                "LISTEN_ADDR",
+                "CENTRAL_SERVICE_TOKEN_STORAGE",
+                "REQUEST_BODY_TIMEOUT_SECS",
+                "_FILE",
+                own_key,
+            ] {
+                assert!(help.contains(want), "{name} {arg} lacks {want}: {help}");
+            }
+        }
+        for args in [&["--verbose"][..], &["serve"], &["--help", "extra"]] {
+            let out = run_with_args(name, args, &env);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("unknown argument") && stderr.contains("--help"),
+                "{name} {args:?}: {stderr}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub mod faulty;
 pub mod hostile;
 pub mod hostile_dav;
 pub mod load;
+pub mod logs;
 pub mod paced;
 mod server_thread;
 pub mod token_storage;

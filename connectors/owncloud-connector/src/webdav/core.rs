@@ -172,7 +172,7 @@ impl DavCore {
     }
 
     pub async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
-        from_response(resp, what, &[creds.token()]).await
+        from_response(resp, what, creds).await
     }
 
     /// PROPFIND with `Depth` 0 or 1.

@@ -2,12 +2,13 @@
 //!
 //! The status decides the error (401/403/404/423/507 kept, 5xx → 502, 503 → 503); Sabre's
 //! `<s:message>` is appended as detail only when it is short, single-line text that holds
-//! nothing of the credentials (servers should never echo them; we check anyway).
+//! no part of the credentials ([`Credentials::appear_in`]: servers should never echo
+//! them, but a proxy or plugin may, upper-cased or in part). A message that does is
+//! withheld, and the detail names the server's status instead.
 
-use connector_core::ConnectorError;
+use connector_core::{ConnectorError, Credentials};
 use futures_util::StreamExt;
 use reqwest::Response;
-use secrecy::ExposeSecret;
 
 use super::multistatus;
 
@@ -16,18 +17,17 @@ const MAX_ERROR_BODY: usize = 16 * 1024;
 const MAX_DETAIL_CHARS: usize = 200;
 
 /// Turns a non-success WebDAV answer into our error; `what` names the target, e.g.
-/// `file "/a/b.txt"`. `secrets` are strings that must never appear in the detail.
-pub async fn from_response(
-    resp: Response,
-    what: &str,
-    secrets: &[&secrecy::SecretString],
-) -> ConnectorError {
+/// `file "/a/b.txt"`. Nothing of `creds` ever reaches the detail.
+pub async fn from_response(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
     let status = resp.status().as_u16();
     let body = read_bounded(resp).await;
-    let detail = multistatus::sabre_message(&body).filter(|m| safe_detail(m, secrets));
     let err = ConnectorError::from_upstream_status(status, what);
-    match detail {
-        Some(d) => with_detail(err, &d),
+    match multistatus::sabre_message(&body) {
+        Some(m) if safe_detail(&m, creds) => with_detail(err, &m),
+        Some(_) => with_detail(
+            err,
+            &format!("HTTP {status}; its message is withheld: it was not safe to repeat"),
+        ),
         None => err,
     }
 }
@@ -45,17 +45,14 @@ async fn read_bounded(resp: Response) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-fn safe_detail(msg: &str, secrets: &[&secrecy::SecretString]) -> bool {
+fn safe_detail(msg: &str, creds: &Credentials) -> bool {
     let lower = msg.to_ascii_lowercase();
     msg.chars().count() <= MAX_DETAIL_CHARS
         && !msg.contains(['\n', '\r'])
         && !lower.contains("bearer ")
         && !lower.contains("basic ")
         && !lower.contains("authorization")
-        && secrets
-            .iter()
-            .map(|s| s.expose_secret())
-            .all(|s| s.is_empty() || !msg.contains(s))
+        && !creds.appear_in(msg)
 }
 
 /// Appends the provider's message to our own wording.
@@ -115,12 +112,14 @@ mod tests {
 
     #[test]
     fn detail_filter() {
-        let tok = SecretString::from("s3cr3t-token");
-        assert!(safe_detail("File not found", &[&tok]));
-        assert!(!safe_detail("token s3cr3t-token refused", &[&tok]));
-        assert!(!safe_detail("Authorization: Bearer xyz", &[&tok]));
-        assert!(!safe_detail(&"x".repeat(500), &[&tok]));
-        assert!(!safe_detail("two\nlines", &[&tok]));
+        let creds = Credentials::new(Some("alice".into()), SecretString::from("s3cr3t-token"));
+        assert!(safe_detail("File not found", &creds));
+        assert!(!safe_detail("token s3cr3t-token refused", &creds));
+        assert!(!safe_detail("token S3CR3T-TOKEN refused", &creds));
+        assert!(!safe_detail("token s3cr3… refused", &creds));
+        assert!(!safe_detail("Authorization: Bearer xyz", &creds));
+        assert!(!safe_detail(&"x".repeat(500), &creds));
+        assert!(!safe_detail("two\nlines", &creds));
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl ZenodoApi {
                 None => req,
             }
         };
-        retry::send(&self.http, self.policy, idempotency, what, make).await
+        retry::send(&self.http, self.policy, idempotency, what, creds, make).await
     }
 
     /// The user's drafts (unsubmitted depositions), all pages. When the last page allowed
@@ -292,7 +292,8 @@ impl ZenodoApi {
                 .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
             body.attempt().map(request)
         };
-        let resp = retry::send_with(&self.http, self.policy, idempotency, &what, make).await?;
+        let resp =
+            retry::send_with(&self.http, self.policy, idempotency, &what, creds, make).await?;
         self.json_of(resp, &what).await
     }
 }

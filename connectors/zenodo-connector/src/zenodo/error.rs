@@ -2,11 +2,13 @@
 //!
 //! Zenodo answers `{"status": N, "message": "..."}`; validation errors (400) add
 //! `errors[]` with `field` and either `message` (documented) or `messages` (an array, as
-//! the live site sends): both are accepted. Zenodo's messages carry no secrets and are
-//! passed on (shortened); the token never is, as it is never in a URL we build.
+//! the live site sends): both are accepted. Messages are passed on (shortened) unless any
+//! of them holds a part of the credentials ([`Credentials::appear_in`]: a Zenodo, or a
+//! proxy before it, may echo the token, upper-cased or in part); then none is, and the
+//! detail names Zenodo's status instead.
 
 use connector_core::error::FieldError;
-use connector_core::ConnectorError;
+use connector_core::{ConnectorError, Credentials};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 
@@ -101,12 +103,22 @@ pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
 }
 
 /// The error for a status and body; `what` names the thing asked for, e.g. "deposition 5".
-pub fn from_parts(status: u16, body: &[u8], what: &str) -> ConnectorError {
+/// Nothing of `creds` ever reaches the error.
+pub fn from_parts(status: u16, body: &[u8], what: &str, creds: &Credentials) -> ConnectorError {
     let (message, errors) = parse_error_body(body);
-    let said = message
-        .as_deref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
+    let echoed = message.iter().any(|m| creds.appear_in(m))
+        || errors
+            .iter()
+            .any(|e| creds.appear_in(&e.field) || creds.appear_in(&e.message));
+    let (said, errors) = if echoed {
+        let withheld = format!(
+            " (HTTP {status}; its message is withheld: it repeats part of the credentials)"
+        );
+        (withheld, Vec::new())
+    } else {
+        let said = message.map(|m| format!(": {m}")).unwrap_or_default();
+        (said, errors)
+    };
     match status {
         400 if !errors.is_empty() => ConnectorError::Validation {
             detail: format!("Zenodo rejected {what}{said}"),
@@ -133,16 +145,25 @@ pub fn from_parts(status: u16, body: &[u8], what: &str) -> ConnectorError {
 }
 
 /// The error for a non-success answer.
-pub async fn from_response(resp: reqwest::Response, what: &str) -> ConnectorError {
+pub async fn from_response(
+    resp: reqwest::Response,
+    what: &str,
+    creds: &Credentials,
+) -> ConnectorError {
     let status = resp.status().as_u16();
     let body = read_body(resp).await;
-    from_parts(status, &body, what)
+    from_parts(status, &body, what, creds)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use secrecy::SecretString;
+
+    fn creds() -> Credentials {
+        Credentials::new(Some("alice".into()), SecretString::from("Zq9xW3mR7tK2pV8n"))
+    }
 
     #[test]
     fn statuses_and_bodies() {
@@ -176,7 +197,7 @@ mod tests {
             (503, b"", 502, vec![]),
         ];
         for (status, body, want, fields) in cases {
-            let err = from_parts(status, body, "deposition 1");
+            let err = from_parts(status, body, "deposition 1", &creds());
             assert_eq!(err.status().as_u16(), want, "{status}");
             let got: Vec<(String, String)> = match &err {
                 ConnectorError::Validation { errors, .. } => errors
@@ -191,8 +212,36 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{status}");
         }
-        assert!(from_parts(400, live, "x")
+        assert!(from_parts(400, live, "x", &creds())
             .to_string()
             .contains("Validation error."));
+    }
+
+    #[test]
+    fn messages_echoing_the_credentials_are_withheld() {
+        let bodies: [&[u8]; 3] = [
+            br#"{"status":400,"message":"token ZQ9XW3MR7TK2PV8N is invalid"}"#,
+            br#"{"status":400,"message":"Validation error.","errors":[{"field":"metadata.title","messages":["not Zq9xW3mR"]}]}"#,
+            br#"{"status":403,"message":"token ...7tK2pV8n has no scope"}"#,
+        ];
+        for body in bodies {
+            let status = if body.starts_with(br#"{"status":403"#) {
+                403
+            } else {
+                400
+            };
+            let err = from_parts(status, body, "deposition 1", &creds());
+            assert_eq!(err.status().as_u16(), status);
+            assert!(matches!(
+                err,
+                ConnectorError::BadRequest(_) | ConnectorError::Forbidden(_)
+            ));
+            let text = err.to_string().to_lowercase();
+            assert!(!text.contains("zq9x") && !text.contains("pv8n"), "{text}");
+            assert!(
+                text.contains("withheld") && text.contains(&format!("http {status}")),
+                "{text}"
+            );
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use backon::{ExponentialBuilder, Retryable as _};
 use connector_core::http::Upstream;
 use connector_core::interface::ByteStream;
-use connector_core::ConnectorError;
+use connector_core::{ConnectorError, Credentials};
 use reqwest::{RequestBuilder, Response};
 
 use super::error;
@@ -88,15 +88,17 @@ pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// Sends the request built by `make` (once per attempt), retrying per `policy`. Answers
-/// with a success status come back; others become errors (Zenodo's body parsed).
+/// with a success status come back; others become errors (Zenodo's body parsed, nothing
+/// of `creds` kept).
 pub async fn send(
     http: &Upstream,
     policy: RetryPolicy,
     idempotency: Idempotency,
     what: &str,
+    creds: &Credentials,
     make: impl Fn() -> RequestBuilder,
 ) -> Result<Response, ConnectorError> {
-    send_with(http, policy, idempotency, what, || {
+    send_with(http, policy, idempotency, what, creds, || {
         Ok(Attempt::Call(make()))
     })
     .await
@@ -109,6 +111,7 @@ pub async fn send_with(
     policy: RetryPolicy,
     idempotency: Idempotency,
     what: &str,
+    creds: &Credentials,
     make: impl Fn() -> Result<Attempt, ConnectorError>,
 ) -> Result<Response, ConnectorError> {
     let overall = Instant::now() + http.response_timeout();
@@ -159,7 +162,7 @@ pub async fn send_with(
             Idempotency::Single => false,
         };
         Err(Failure {
-            error: error::from_response(resp, what).await,
+            error: error::from_response(resp, what, creds).await,
             retry,
             wait,
             transfer,

@@ -4,7 +4,7 @@ pub(crate) mod caller;
 mod metadata;
 mod multipart;
 pub(crate) mod observe;
-mod params;
+pub(crate) mod params;
 mod storage;
 
 use std::sync::Arc;
@@ -30,6 +30,8 @@ pub(crate) struct AppState {
     pub idle_timeout: std::time::Duration,
     /// `MAX_PATH_DEPTH`, checked on writes.
     pub max_path_depth: usize,
+    /// The deadline for reading a non-file body (fields, JSON, multipart text fields).
+    pub request_body_timeout: std::time::Duration,
 }
 
 impl AppState {

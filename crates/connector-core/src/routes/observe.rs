@@ -31,6 +31,7 @@ pub(crate) async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().as_str().to_owned();
+    // The matched pattern (`/storage/file`), never the raw path: labels stay a fixed set.
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let span = tracing::info_span!("request", id = %request_id, %method, %route);
     let result = next.call(req).instrument(span.clone()).await;
@@ -39,7 +40,7 @@ pub(crate) async fn observe(
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
     let elapsed = started.elapsed();
-    metrics::record_request(&route, &method, status, elapsed);
+    metrics::record_request(&route, metrics::method_label(&method), status, elapsed);
     span.in_scope(|| {
         tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1e3, "served");
     });

@@ -2,6 +2,9 @@
 //! `requests.get(url, json=...)`), with query parameters as an alternative. Body fields
 //! win over query fields of the same name.
 
+use std::collections::HashSet;
+use std::time::Duration;
+
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
@@ -14,17 +17,18 @@ use crate::error::ConnectorError;
 pub(crate) struct Params(Map<String, Value>);
 
 impl Params {
+    /// Reads the query and the body, at most `limit` bytes of it, within the body
+    /// deadline (`REQUEST_BODY_TIMEOUT_SECS`): a body shorter than its Content-Length,
+    /// or a chunked body that never ends, must not hold the request for as long as the
+    /// socket lives.
     pub(crate) async fn read(
         req: &HttpRequest,
         mut payload: web::Payload,
         limit: usize,
     ) -> Result<Self, ConnectorError> {
-        let mut fields = Map::new();
-        for (k, v) in parse_query(req.query_string())? {
-            fields.insert(k, Value::String(v));
-        }
+        let deadline = BodyDeadline::start(super::state(req)?.request_body_timeout);
         let mut body = web::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
+        while let Some(chunk) = deadline.wait(payload.next()).await? {
             let chunk = chunk.map_err(|e| {
                 ConnectorError::BadRequest(format!("cannot read the request body: {e}"))
             })?;
@@ -35,45 +39,12 @@ impl Params {
             }
             body.extend_from_slice(&chunk);
         }
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(fields));
-        }
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let body_fields: Map<String, Value> =
-            if content_type.starts_with("application/x-www-form-urlencoded") {
-                let text = std::str::from_utf8(&body).map_err(|_| {
-                    ConnectorError::BadRequest("the form body is not valid UTF-8".into())
-                })?;
-                parse_query(text)?
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect()
-            } else if content_type.is_empty()
-                || content_type.starts_with("application/json")
-                || content_type.contains("+json")
-            {
-                match serde_json::from_slice::<UniqueFields>(&body) {
-                    Ok(UniqueFields(map)) => map,
-                    // A well-formed body of the wrong shape, or a repeated field.
-                    Err(e) if e.is_data() => return Err(ConnectorError::BadRequest(e.to_string())),
-                    Err(e) => {
-                        return Err(ConnectorError::BadRequest(format!(
-                            "the body is not valid JSON: {e}"
-                        )))
-                    }
-                }
-            } else {
-                return Err(ConnectorError::UnsupportedMediaType(format!(
-                "send the fields as application/json (or as query parameters), not {content_type}"
-            )));
-            };
-        fields.extend(body_fields);
-        Ok(Self(fields))
+            .unwrap_or("");
+        parse(req.query_string(), content_type, &body).map(Self)
     }
 
     /// A text field; numbers are accepted as their decimal text.
@@ -151,8 +122,84 @@ impl<'de> serde::Deserialize<'de> for UniqueFields {
     }
 }
 
+/// The deadline for the whole of a small body, counted from its first read.
+#[derive(Clone, Copy)]
+pub(crate) struct BodyDeadline {
+    at: tokio::time::Instant,
+    timeout: Duration,
+}
+
+impl BodyDeadline {
+    pub(crate) fn start(timeout: Duration) -> Self {
+        Self {
+            at: tokio::time::Instant::now() + timeout,
+            timeout,
+        }
+    }
+
+    /// `next` (the next chunk or field), or 408 once the deadline has passed.
+    pub(crate) async fn wait<T>(
+        &self,
+        next: impl std::future::Future<Output = T>,
+    ) -> Result<T, ConnectorError> {
+        tokio::time::timeout_at(self.at, next).await.map_err(|_| {
+            ConnectorError::RequestTimeout(format!(
+                "the request body did not arrive within {} s (REQUEST_BODY_TIMEOUT_SECS)",
+                self.timeout.as_secs_f64()
+            ))
+        })
+    }
+}
+
+/// The fields of a query string and a body of the given content type; body fields win.
+pub(crate) fn parse(
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Map<String, Value>, ConnectorError> {
+    let mut fields: Map<String, Value> = parse_query(query)?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(fields);
+    }
+    let content_type = content_type.to_ascii_lowercase();
+    let body_fields: Map<String, Value> = if content_type
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ConnectorError::BadRequest("the form body is not valid UTF-8".into()))?;
+        parse_query(text)?
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect()
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/json")
+        || content_type.contains("+json")
+    {
+        match serde_json::from_slice::<UniqueFields>(body) {
+            Ok(UniqueFields(map)) => map,
+            // A well-formed body of the wrong shape, or a repeated field.
+            Err(e) if e.is_data() => return Err(ConnectorError::BadRequest(e.to_string())),
+            Err(e) => {
+                return Err(ConnectorError::BadRequest(format!(
+                    "the body is not valid JSON: {e}"
+                )))
+            }
+        }
+    } else {
+        return Err(ConnectorError::UnsupportedMediaType(format!(
+            "send the fields as application/json (or as query parameters), not {content_type}"
+        )));
+    };
+    fields.extend(body_fields);
+    Ok(fields)
+}
+
 /// Parses a query string, refusing a field given twice (which one would win is a guess)
-/// and bytes that are not UTF-8 once decoded.
+/// and bytes that are not UTF-8 once decoded. Linear in the number of fields: a form of
+/// 100,000 keys is a caller's to send, not a worker's to compare pairwise.
 fn parse_query(q: &str) -> Result<Vec<(String, String)>, ConnectorError> {
     if percent_encoding::percent_decode_str(q)
         .decode_utf8()
@@ -164,12 +211,33 @@ fn parse_query(q: &str) -> Result<Vec<(String, String)>, ConnectorError> {
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
         .map_err(|e| ConnectorError::BadRequest(format!("the query string is malformed: {e}")))?;
-    for (i, (k, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(other, _)| other == k) {
-            return Err(ConnectorError::BadRequest(format!(
-                "the field {k} is given more than once"
-            )));
-        }
+    let mut seen = HashSet::with_capacity(pairs.len());
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        return Err(ConnectorError::BadRequest(format!(
+            "the field {k} is given more than once"
+        )));
     }
     Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn repeated_fields_are_refused() {
+        for q in ["a=1&b=2&a=3", "userId=x&userId=y"] {
+            let err = parse(q, "", b"").map(|_| ()).unwrap_err();
+            assert_eq!(err.status().as_u16(), 400, "{q}");
+            assert!(err.to_string().contains("more than once"), "{q}: {err}");
+        }
+        let form = parse("", "application/x-www-form-urlencoded", b"k=1&k=2");
+        assert!(form.is_err());
+        assert!(parse("", "application/json", br#"{"k":1,"k":2}"#).is_err());
+        // Body fields win over query fields of the same name.
+        let fields = parse("k=q&j=1", "application/json", br#"{"k":"b"}"#).unwrap_or_default();
+        assert_eq!(fields.get("k"), Some(&Value::String("b".into())));
+        assert_eq!(fields.get("j"), Some(&Value::String("1".into())));
+    }
 }

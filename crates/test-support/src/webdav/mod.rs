@@ -94,6 +94,8 @@ pub struct Fault {
     pub path_contains: Option<String>,
     pub kind: FaultKind,
     pub times: u32,
+    /// The Sabre `<s:message>` (default `injected fault`), e.g. one echoing the token.
+    pub message: Option<String>,
 }
 
 impl Fault {
@@ -108,12 +110,19 @@ impl Fault {
             path_contains: None,
             kind,
             times: 1,
+            message: None,
         }
     }
 
     /// Drops the connection (see [`FaultKind::Reset`]).
     pub fn reset(method: &str) -> Self {
         Self::of(method, FaultKind::Reset)
+    }
+
+    /// The Sabre message of a status fault.
+    pub fn message(mut self, message: &str) -> Self {
+        self.message = Some(message.to_owned());
+        self
     }
 
     pub fn on_path(mut self, fragment: &str) -> Self {
@@ -518,8 +527,8 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Result<Re
         tokio::time::sleep(delay).await;
     }
     let path = req.uri().path().to_owned();
-    let fault = take_fault(state, &method, &path);
-    let resp = serve(state, req, &method, &path, fault).await?;
+    let (fault, message) = take_fault(state, &method, &path).unzip();
+    let resp = serve(state, req, &method, &path, fault, message.flatten()).await?;
     if fault == Some(FaultKind::ResetAfter) {
         return Err(Dropped("injected reset after the work".into()));
     }
@@ -533,14 +542,12 @@ async fn serve(
     method: &str,
     path: &str,
     fault: Option<FaultKind>,
+    message: Option<String>,
 ) -> Result<Resp, Dropped> {
     match fault {
         Some(FaultKind::Status(status)) => {
-            return Ok(sabre_error(
-                status,
-                "Sabre\\DAV\\Exception",
-                "injected fault",
-            ))
+            let message = message.as_deref().unwrap_or("injected fault");
+            return Ok(sabre_error(status, "Sabre\\DAV\\Exception", message));
         }
         Some(FaultKind::Reset) => {
             // Take in the first piece of the body (the upload has begun), then drop it all.
@@ -688,17 +695,17 @@ fn authorized(state: &State, req: &Request<hyper::body::Incoming>) -> bool {
     }
 }
 
-fn take_fault(state: &State, method: &str, path: &str) -> Option<FaultKind> {
+fn take_fault(state: &State, method: &str, path: &str) -> Option<(FaultKind, Option<String>)> {
     let mut faults = state.faults.lock().ok()?;
     let idx = faults.iter().position(|f| {
         f.method == method && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
     })?;
-    let kind = faults[idx].kind;
+    let fault = (faults[idx].kind, faults[idx].message.clone());
     faults[idx].times = faults[idx].times.saturating_sub(1);
     if faults[idx].times == 0 {
         faults.remove(idx);
     }
-    Some(kind)
+    Some(fault)
 }
 
 /// An error answer in SabreDAV's format, as ownCloud and Nextcloud send them.

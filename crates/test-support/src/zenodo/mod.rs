@@ -172,6 +172,15 @@ impl ZenodoEmulator {
         }
     }
 
+    /// The next call answers `status` with `message` in Zenodo's error body (e.g. one
+    /// echoing the caller's token, as a proxy or a validation message might).
+    pub fn fail_next_saying(&self, status: u16, message: &str) {
+        let message = message.to_owned();
+        lock(&self.state)
+            .faults
+            .push_back((None, Fault::Saying(status, message)));
+    }
+
     /// While down, every call answers 503 (Zenodo's maintenance page).
     pub fn set_down(&self, down: bool) {
         lock(&self.state).down = down;
@@ -358,6 +367,7 @@ fn intercept(
             resp
         }
         Fault::Status(s) => handlers::error(s, "Internal server error."),
+        Fault::Saying(s, message) => handlers::error(s, &message),
     });
     (index, resp)
 }

@@ -62,12 +62,14 @@ pub struct LoggedRequest {
 }
 
 /// A canned failure for the next calls.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Fault {
     /// 429 with `Retry-After: secs` and `X-RateLimit-*`.
     RateLimited { retry_after_secs: u64 },
     /// Any status, with Zenodo's JSON error body.
     Status(u16),
+    /// Any status, with Zenodo's JSON error body saying `message`.
+    Saying(u16, String),
 }
 
 #[derive(Debug, Default)]

@@ -27,6 +27,7 @@ use futures_util::{FutureExt as _, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::params::BodyDeadline;
 use crate::error::ConnectorError;
 use crate::interface::Upload;
 use crate::transfer::digest::Hasher;
@@ -71,7 +72,9 @@ impl MultipartUpload {
         let prefix = Prefix::default();
         let mut multipart = Multipart::new(req.headers(), prefix.record(payload));
         let mut fields = HashMap::new();
-        while let Some(field) = multipart.next().await {
+        // The text fields are small: they get the body deadline; the file part does not.
+        let deadline = BodyDeadline::start(super::state(req)?.request_body_timeout);
+        while let Some(field) = deadline.wait(multipart.next()).await? {
             let mut field = field.map_err(|e| {
                 ConnectorError::BadRequest(format!("malformed multipart body: {e}"))
             })?;
@@ -95,7 +98,7 @@ impl MultipartUpload {
                 return Err(ConnectorError::BadRequest("too many form fields".into()));
             }
             let mut value = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = deadline.wait(field.next()).await? {
                 let chunk = chunk.map_err(|e| {
                     ConnectorError::BadRequest(format!("malformed multipart body: {e}"))
                 })?;
