@@ -12,6 +12,7 @@ use connector_core::{Built, CommonConfig, ConfigError, ConnectorSpec};
 
 use crate::config::{OwncloudConfig, Settings};
 use crate::webdav::core::DavCore;
+use crate::webdav::lister::Walk;
 use crate::webdav::OwncloudStorage;
 
 /// The connector's spec for the core.
@@ -28,11 +29,17 @@ impl ConnectorSpec for Owncloud {
         let settings = Settings::validate(common, &config)?;
         let descriptor = descriptor::build(common, &settings)?;
         let http = common.upstream("webdav", Self::NAME)?;
-        let core = DavCore::new(http, &settings.internal_url, settings.layout, settings.auth);
+        let core = DavCore::new(http, &settings.internal_url, settings.layout, settings.auth)
+            .with_answer_bounds(common.max_upstream_answer_bytes, common.max_listing_entries);
+        let walk = Walk {
+            concurrency: settings.list_concurrency,
+            max_depth: common.max_listing_depth,
+            max_entries: common.max_listing_entries,
+        };
         Ok(
             Built::new(descriptor).with_file_storage(OwncloudStorage::new(
                 core,
-                settings.list_concurrency,
+                walk,
                 settings.chunking,
             )),
         )

@@ -25,6 +25,8 @@ pub struct ZenodoConfig {
     /// A JSON file sent (base64) as the metadata profile; unset: none.
     pub zenodo_metadata_profile: Option<String>,
     pub zenodo_project_link_template: Option<String>,
+    /// `ZENODO_MAX_PAGES`: the most pages of 100 drafts one project listing fetches.
+    pub zenodo_max_pages: Option<usize>,
 }
 
 /// A value that is set and not blank (Helm charts often set keys to "").

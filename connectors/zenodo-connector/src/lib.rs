@@ -38,7 +38,16 @@ impl Zenodo {
         let address = parse_url("ZENODO_ADDRESS", &address)?;
         let descriptor = descriptor::build(common, &config, &address)?;
         let http = common.upstream("zenodo", Self::NAME)?;
-        let api = ZenodoApi::new(http, address.clone(), options.retry);
+        let max_pages = match config.zenodo_max_pages {
+            None => zenodo::core::DEFAULT_MAX_PAGES,
+            Some(n @ 1..) => n,
+            Some(_) => return Err(ConfigError::new("ZENODO_MAX_PAGES", "must be at least 1")),
+        };
+        let limits = zenodo::core::Limits {
+            max_answer_bytes: common.max_upstream_answer_bytes,
+            max_pages,
+        };
+        let api = ZenodoApi::new(http, address.clone(), options.retry, limits);
         Ok(Built::new(descriptor).with_metadata(ZenodoBackend::new(
             api,
             address,
@@ -62,6 +71,7 @@ impl ConnectorSpec for Zenodo {
         "ZENODO_ICON",
         "ZENODO_METADATA_PROFILE",
         "ZENODO_PROJECT_LINK_TEMPLATE",
+        "ZENODO_MAX_PAGES",
     ];
 
     const SECRET_KEYS: &'static [&'static str] = &["ZENODO_OAUTH_CLIENT_SECRET"];

@@ -26,11 +26,11 @@ use crate::http::{Direct, Via};
 use crate::report::{Results, Section};
 use crate::stack::Stack;
 
-const USAGE: &str = "usage: rds-bench [--quick] [--out DIR] [--only 1,2,3,4,5,6]\n\
+const USAGE: &str = "usage: rds-bench [--quick] [--out DIR] [--only 1,2,3,4,5,6,7]\n\
   --quick   small sizes, one or two repetitions (a smoke run); writes to target/bench-quick/\n\
   --out     where benchmarks.md and bench/*.svg go (default docs/)\n\
   --only    run only these scenarios (1 download, 2 upload, 3 listing, 4 small requests,\n\
-            5 export flow, 6 footprint)";
+            5 export flow, 6 footprint, 7 soak: RDS_SOAK_GIB GiB per transfer, default 20)";
 
 /// Sizes and repetitions of one run.
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ impl Opts {
                     let list = args.next().context("--only takes a list like 1,3")?;
                     let nums: Result<Vec<u32>, _> =
                         list.split(',').map(|n| n.trim().parse()).collect();
-                    only = Some(nums.context("--only takes numbers 1 to 6")?);
+                    only = Some(nums.context("--only takes numbers 1 to 7")?);
                 }
                 "-h" | "--help" => bail!("{USAGE}"),
                 other => bail!("unknown argument {other}\n{USAGE}"),
@@ -162,7 +162,7 @@ async fn run(opts: Opts) -> Result<()> {
         local,
     };
     let mut results = Results::default();
-    for n in [6, 3, 4, 1, 2, 5] {
+    for n in [6, 3, 4, 1, 2, 5, 7] {
         if !ctx.opts.wants(n) {
             continue;
         }

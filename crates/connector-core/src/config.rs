@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use crate::http::{HttpSettings, HttpSetupError, Upstream};
+use crate::http::{BreakerSettings, HttpSettings, HttpSetupError, Upstream};
 
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/rds/connector.toml";
 
@@ -50,6 +50,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// The default of `MAX_LISTING_DEPTH`. No real project tree is 64 folders deep (ownCloud's
+/// file cache stores a path in 4,000 characters; 64 levels of common names come close),
+/// while a loop reaches it after 64 calls.
+pub const DEFAULT_MAX_LISTING_DEPTH: usize = 64;
+
+/// The default of `MAX_LISTING_ENTRIES`: more files than RDS exports from one project
+/// (each is fetched with its own call), a listing answer of ~10 MB; a tree that fans out
+/// without end reaches it after ~12,500 PROPFINDs at 8 entries per folder, not never.
+pub const DEFAULT_MAX_LISTING_ENTRIES: usize = 100_000;
+
 /// The keys every connector has.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
@@ -73,7 +83,9 @@ pub struct CommonConfig {
     pub ca_certificates_file: Option<PathBuf>,
     /// `CONNECT_TIMEOUT_SECS`: TCP/TLS connect timeout of outbound calls.
     pub connect_timeout_secs: u64,
-    /// `RESPONSE_TIMEOUT_SECS`: deadline for an upstream answer's headers on small calls.
+    /// `RESPONSE_TIMEOUT_SECS`: deadline of a small upstream call, retries included. Under
+    /// the 60 s of a Kubernetes ingress (nginx' `proxy-read-timeout`), so that the caller
+    /// gets our 504/503 rather than the proxy's bare 504.
     pub response_timeout_secs: u64,
     /// `IDLE_TIMEOUT_SECS`: a transfer that moves no byte for this long is cut.
     pub idle_timeout_secs: u64,
@@ -85,6 +97,22 @@ pub struct CommonConfig {
     pub max_json_body_bytes: usize,
     /// `WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// `CIRCUIT_BREAKER_FAILURES`: consecutive connect failures or timeouts of one
+    /// upstream that open its circuit (0 = no breaker).
+    pub circuit_breaker_failures: u32,
+    /// `CIRCUIT_BREAKER_COOLDOWN_SECS`: how long an open circuit answers 503 at once.
+    pub circuit_breaker_cooldown_secs: u64,
+    /// `REGISTRATION_CHECK_SECS`: how often the Token Storage is asked whether it still
+    /// holds our registration (re-registered when not; 0 = never).
+    pub registration_check_secs: u64,
+    /// `MAX_UPSTREAM_ANSWER_BYTES`: the most bytes of a small-call answer read (502 above).
+    pub max_upstream_answer_bytes: usize,
+    /// `MAX_PATH_DEPTH`: the most folders in a path written to (400 above).
+    pub max_path_depth: usize,
+    /// `MAX_LISTING_DEPTH`: the deepest sub-folder a recursive listing walks into (502 above).
+    pub max_listing_depth: usize,
+    /// `MAX_LISTING_ENTRIES`: the most entries one listing collects (502 above).
+    pub max_listing_entries: usize,
 }
 
 impl Default for CommonConfig {
@@ -99,12 +127,19 @@ impl Default for CommonConfig {
             log_format: LogFormat::Pretty,
             ca_certificates_file: None,
             connect_timeout_secs: 5,
-            response_timeout_secs: 60,
+            response_timeout_secs: 30,
             idle_timeout_secs: 120,
             shutdown_timeout_secs: 30,
             token_cache_ttl_secs: 30,
             max_json_body_bytes: 1024 * 1024,
             workers: 0,
+            circuit_breaker_failures: 5,
+            circuit_breaker_cooldown_secs: 30,
+            registration_check_secs: 60,
+            max_upstream_answer_bytes: crate::answer::DEFAULT_MAX_UPSTREAM_ANSWER_BYTES,
+            max_path_depth: crate::interface::DEFAULT_MAX_PATH_DEPTH,
+            max_listing_depth: DEFAULT_MAX_LISTING_DEPTH,
+            max_listing_entries: DEFAULT_MAX_LISTING_ENTRIES,
         }
     }
 }
@@ -122,6 +157,10 @@ impl CommonConfig {
                 "rds-connectors/{} ({agent}; +https://github.com/rds-connectors/rds-connectors)",
                 env!("CARGO_PKG_VERSION")
             ),
+            breaker: BreakerSettings {
+                failures: self.circuit_breaker_failures,
+                cooldown: Duration::from_secs(self.circuit_breaker_cooldown_secs),
+            },
         }
     }
 
@@ -133,6 +172,29 @@ impl CommonConfig {
             }
             HttpSetupError::Build(_) => ConfigError::new("VERIFY_SSL", e.to_string()),
         })
+    }
+
+    /// Refuses limits that would refuse everything (0) or every answer (a byte cap too
+    /// small for any provider's answer).
+    pub fn check_limits(&self) -> Result<(), ConfigError> {
+        for (key, value, least) in [
+            (
+                "MAX_UPSTREAM_ANSWER_BYTES",
+                self.max_upstream_answer_bytes,
+                64 * 1024,
+            ),
+            ("MAX_PATH_DEPTH", self.max_path_depth, 1),
+            ("MAX_LISTING_DEPTH", self.max_listing_depth, 1),
+            ("MAX_LISTING_ENTRIES", self.max_listing_entries, 1),
+        ] {
+            if value < least {
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be at least {least}, not {value}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The redirect URI as the originals formatted it ("" when unset).
@@ -247,6 +309,13 @@ pub const COMMON_KEYS: &[&str] = &[
     "TOKEN_CACHE_TTL_SECS",
     "MAX_JSON_BODY_BYTES",
     "WORKERS",
+    "CIRCUIT_BREAKER_FAILURES",
+    "CIRCUIT_BREAKER_COOLDOWN_SECS",
+    "REGISTRATION_CHECK_SECS",
+    "MAX_UPSTREAM_ANSWER_BYTES",
+    "MAX_PATH_DEPTH",
+    "MAX_LISTING_DEPTH",
+    "MAX_LISTING_ENTRIES",
 ];
 
 /// The config file to read: `CONNECTOR_CONFIG`, else the fixed path when it exists.
@@ -272,6 +341,7 @@ pub fn config_file() -> Result<Option<PathBuf>, ConfigError> {
 /// Extracts both parts, naming the offending key (as its environment name) on error.
 pub fn extract<P: DeserializeOwned>(fig: &Figment) -> Result<Config<P>, ConfigError> {
     let common: CommonConfig = fig.extract().map_err(to_config_error)?;
+    common.check_limits()?;
     let provider: P = fig.extract().map_err(to_config_error)?;
     Ok(Config { common, provider })
 }
@@ -402,6 +472,18 @@ mod tests {
             jail.set_env("VERIFY_SSL", "maybe");
             let err = load(jail).err().map(|e| e.key);
             assert_eq!(err.as_deref(), Some("VERIFY_SSL"));
+            jail.set_env("VERIFY_SSL", "True");
+            jail.set_env("MAX_LISTING_DEPTH", "0");
+            let err = load(jail).err().map(|e| e.key);
+            assert_eq!(err.as_deref(), Some("MAX_LISTING_DEPTH"));
+            jail.set_env("MAX_LISTING_DEPTH", "8");
+            jail.set_env("MAX_UPSTREAM_ANSWER_BYTES", "100");
+            let err = load(jail).err().map(|e| e.key);
+            assert_eq!(err.as_deref(), Some("MAX_UPSTREAM_ANSWER_BYTES"));
+            jail.set_env("MAX_UPSTREAM_ANSWER_BYTES", "1048576");
+            let c = load(jail).map_err(|e| e.to_string())?;
+            assert_eq!(c.common.max_listing_depth, 8);
+            assert_eq!(c.common.max_upstream_answer_bytes, 1 << 20);
             Ok(())
         });
     }

@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::ConnectorError;
-use crate::http::Upstream;
+use crate::http::{Upstream, UpstreamError};
 
 /// A parsed `userId`.
 #[derive(Clone)]
@@ -218,30 +218,37 @@ impl TokenResolver {
             utf8_percent_encode(username, NON_ALPHANUMERIC),
             utf8_percent_encode(&self.servicename, NON_ALPHANUMERIC),
         );
-        let unavailable = |_| {
-            ConnectorError::ServiceUnavailable(
-                "the token lookup service (port service) cannot be reached".into(),
-            )
+        let resp = match self.http.send(self.http.client().get(&url)).await {
+            Ok(resp) => resp,
+            Err(UpstreamError::CircuitOpen(open)) => return Err(open.into()),
+            Err(_) => {
+                return Err(ConnectorError::ServiceUnavailable(
+                    "the token lookup service (port service) cannot be reached".into(),
+                ))
+            }
         };
-        let resp = self
-            .http
-            .send(self.http.client().get(&url))
-            .await
-            .map_err(unavailable)?;
-        let status = resp.status().as_u16();
-        match status {
-            200 => {}
-            400..=499 => {
-                return Err(ConnectorError::Unauthorized(format!(
-                "no token for user {username:?} at service {:?}; connect the service in RDS first",
+        let no_token = || {
+            ConnectorError::Unauthorized(format!(
+                "user {username:?} has no token for service {:?}; connect the service in RDS first",
                 self.servicename
-            )))
+            ))
+        };
+        let failed = |status| {
+            ConnectorError::ServiceUnavailable(format!(
+                "the token lookup service answered HTTP {status}"
+            ))
+        };
+        match resp.status().as_u16() {
+            200 => {}
+            400..=499 => return Err(no_token()),
+            500 => {
+                return Err(if says_no_token(resp).await {
+                    no_token()
+                } else {
+                    failed(500)
+                })
             }
-            _ => {
-                return Err(ConnectorError::ServiceUnavailable(format!(
-                    "the token lookup service answered HTTP {status}"
-                )))
-            }
+            status => return Err(failed(status)),
         }
         let envelope: TokenEnvelope = resp.json().await.map_err(|_| {
             ConnectorError::ServiceUnavailable(
@@ -252,6 +259,42 @@ impl TokenResolver {
         self.cache.insert(username.to_owned(), token.clone());
         Ok(token)
     }
+}
+
+/// How much of a failed lookup's answer is read to recognise "no token".
+const NO_TOKEN_PROBE_BYTES: usize = 64 * 1024;
+
+/// Whether the port service's HTTP 500 means "this user has no token for the service".
+///
+/// The real port service (`RDS/layer2_use_cases/port/src/lib/TokenService.py`,
+/// `getTokenForServiceFromUser`) asks the Token Storage, whose `Storage.getToken` raises
+/// `UserNotExistsError` ("{user} not exist in {storage}") for an unknown user and for a
+/// user without that token alike (`token_storage/src/lib/Storage.py`), answered 404
+/// (`api/User/Token.py`, `get`); the port service re-raises that body as a bare
+/// `Exception`, which connexion-plus' default handler renders as 500
+/// `{"error": "Exception", "description": "{'description': '404 Not Found: ... not exist
+/// in ...'}", ...}`. Older pairings name `TokenNotFoundError` / `UserNotFoundError`
+/// (raised there for the Token Storage's `TokenNotExistsError` / `UserNotExistsError`).
+///
+/// The body also holds the Token Storage's whole store, secrets included: it is only
+/// searched for these markers, never logged or passed on.
+async fn says_no_token(mut resp: reqwest::Response) -> bool {
+    const MARKERS: [&str; 5] = [
+        " not exist in ",
+        "TokenNotFoundError",
+        "UserNotFoundError",
+        "TokenNotExistsError",
+        "UserNotExistsError",
+    ];
+    let mut head = Vec::new();
+    while head.len() < NO_TOKEN_PROBE_BYTES {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    MARKERS.iter().any(|m| head.contains(m))
 }
 
 #[cfg(test)]

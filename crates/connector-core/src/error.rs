@@ -64,6 +64,13 @@ pub enum ConnectorError {
     /// A service we depend on is unreachable or not ready, including ourselves (503).
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// An upstream's circuit breaker is open: 503 with `Retry-After` for the rest of the
+    /// cool-down.
+    #[error("{detail}")]
+    CircuitOpen {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// The provider did not answer in time (504).
     #[error("{0}")]
     GatewayTimeout(String),
@@ -93,7 +100,7 @@ impl ConnectorError {
             InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             BadGateway(_) => StatusCode::BAD_GATEWAY,
-            ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceUnavailable(_) | CircuitOpen { .. } => StatusCode::SERVICE_UNAVAILABLE,
             GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -171,11 +178,16 @@ impl ResponseError for ConnectorError {
         let mut resp = HttpResponse::build(self.status());
         resp.content_type("application/problem+json");
         // Tell RDS (and proxies) when trying again makes sense.
-        if matches!(
-            self,
-            ConnectorError::ServiceUnavailable(_) | ConnectorError::TooManyRequests(_)
-        ) {
-            resp.insert_header(("Retry-After", "5"));
+        match self {
+            ConnectorError::ServiceUnavailable(_) | ConnectorError::TooManyRequests(_) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            ConnectorError::CircuitOpen {
+                retry_after_secs, ..
+            } => {
+                resp.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         resp.json(problem)
     }

@@ -8,12 +8,15 @@
 //! start until the answer's head, so it would cap the whole transfer.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt as _;
 use reqwest::header::CONTENT_LENGTH;
 use reqwest::{Certificate, Client, RequestBuilder, Response};
 
+use crate::breaker::Breaker;
+pub use crate::breaker::{BreakerSettings, UpstreamError};
 use crate::error::ConnectorError;
 use crate::interface::ByteStream;
 use crate::metrics;
@@ -30,6 +33,7 @@ pub struct HttpSettings {
     pub verify_tls: bool,
     pub extra_ca_file: Option<PathBuf>,
     pub user_agent: String,
+    pub breaker: BreakerSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,7 @@ pub struct Upstream {
     name: &'static str,
     response_timeout: Duration,
     idle_timeout: Duration,
+    breaker: Arc<Breaker>,
 }
 
 impl Upstream {
@@ -90,6 +95,7 @@ impl Upstream {
             name,
             response_timeout: settings.response_timeout,
             idle_timeout: settings.idle_timeout,
+            breaker: Breaker::new(name, settings.breaker),
         })
     }
 
@@ -101,10 +107,32 @@ impl Upstream {
         self.name
     }
 
+    /// The response deadline, also the budget of a whole retried call.
+    pub fn response_timeout(&self) -> Duration {
+        self.response_timeout
+    }
+
+    /// This client without a circuit breaker, for background work that retries anyway
+    /// (registration) and must not keep callers' calls waiting on a breaker.
+    pub fn unguarded(mut self) -> Self {
+        self.breaker = Breaker::new(self.name, BreakerSettings::OFF);
+        self
+    }
+
     /// Sends a request whose answer headers must arrive within the response deadline.
-    pub async fn send(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
-        self.observe(req.timeout(self.response_timeout).send())
+    pub async fn send(&self, req: RequestBuilder) -> Result<Response, UpstreamError> {
+        self.send_by(req, Instant::now() + self.response_timeout)
             .await
+    }
+
+    /// [`Upstream::send`] with a deadline of the caller's (a retried call's overall one).
+    pub async fn send_by(
+        &self,
+        req: RequestBuilder,
+        deadline: Instant,
+    ) -> Result<Response, UpstreamError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.observe(req.timeout(left).send()).await
     }
 
     /// A transfer that moves no byte for this long is cut.
@@ -132,6 +160,10 @@ impl Upstream {
             result = self.observe(req.send()) => result.map_err(ConnectorError::from),
             stall = watchdog::stalled(&progress, self.idle_timeout, self.response_timeout) => {
                 metrics::record_upstream(self.name, "stalled", started.elapsed());
+                // A provider that took the whole body and never answered is a dead one.
+                if matches!(stall, watchdog::TransferStall::Answer(_)) {
+                    self.breaker.record_timeout();
+                }
                 tracing::warn!(upstream = self.name, "{stall}; the upload is cut");
                 Err(ConnectorError::GatewayTimeout(stall.to_string()))
             }
@@ -144,6 +176,7 @@ impl Upstream {
         match tokio::time::timeout(self.response_timeout, self.observe(req.send())).await {
             Ok(result) => result.map_err(ConnectorError::from),
             Err(_) => {
+                self.breaker.record_timeout();
                 metrics::record_upstream(self.name, "timeout", self.response_timeout);
                 Err(ConnectorError::GatewayTimeout(
                     "the provider did not answer in time".into(),
@@ -163,9 +196,11 @@ impl Upstream {
     async fn observe(
         &self,
         fut: impl std::future::Future<Output = Result<Response, reqwest::Error>>,
-    ) -> Result<Response, reqwest::Error> {
+    ) -> Result<Response, UpstreamError> {
+        let permit = self.breaker.admit().map_err(UpstreamError::CircuitOpen)?;
         let started = Instant::now();
         let result = fut.await;
+        permit.record(UpstreamError::outcome(&result));
         let outcome = match &result {
             Ok(r) if r.status().is_server_error() => "server_error",
             Ok(r) if r.status().is_client_error() => "client_error",
@@ -178,12 +213,12 @@ impl Upstream {
         if let Err(e) = &result {
             tracing::debug!(upstream = self.name, error = %DisplayNoUrl(e), "upstream call failed");
         }
-        result
+        result.map_err(UpstreamError::Http)
     }
 }
 
 /// Displays a reqwest error without its URL (URLs may carry names or tokens).
-struct DisplayNoUrl<'a>(&'a reqwest::Error);
+pub(crate) struct DisplayNoUrl<'a>(pub(crate) &'a reqwest::Error);
 
 impl std::fmt::Display for DisplayNoUrl<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -214,6 +249,7 @@ mod tests {
             verify_tls: true,
             extra_ca_file: ca,
             user_agent: "test".into(),
+            breaker: BreakerSettings::OFF,
         }
     }
 

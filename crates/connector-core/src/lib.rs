@@ -5,6 +5,8 @@
 //! configuration, logging, Token Storage registration, routing, credentials, errors,
 //! health, readiness, metrics and graceful shutdown. See ARCHITECTURE.md.
 
+pub mod answer;
+pub mod breaker;
 pub mod config;
 pub mod credentials;
 pub mod descriptor;

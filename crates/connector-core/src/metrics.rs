@@ -4,7 +4,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 struct Metrics {
@@ -14,7 +15,12 @@ struct Metrics {
     upstream: IntCounterVec,
     upstream_seconds: HistogramVec,
     registered: IntGauge,
+    circuit: IntGaugeVec,
+    reregistrations: IntCounter,
 }
+
+/// The states of a circuit breaker, one series each (a fixed label set).
+const CIRCUIT_STATES: [&str; 3] = ["closed", "open", "half_open"];
 
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -62,12 +68,27 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "1 once the Token Storage accepted the registration (or registration is off)",
     )
     .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+    let circuit = IntGaugeVec::new(
+        Opts::new(
+            "connector_upstream_circuit_state",
+            "1 for the current state of each upstream's circuit breaker (closed, open, half_open)",
+        ),
+        &["upstream", "state"],
+    )
+    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+    let reregistrations = IntCounter::new(
+        "connector_reregistrations_total",
+        "Registrations repeated because the Token Storage had lost ours (e.g. it restarted)",
+    )
+    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
     for c in [
         Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
         Box::new(request_seconds.clone()),
         Box::new(upstream.clone()),
         Box::new(upstream_seconds.clone()),
         Box::new(registered.clone()),
+        Box::new(circuit.clone()),
+        Box::new(reregistrations.clone()),
     ] {
         // Names are distinct constants: registration cannot fail.
         let _ = registry.register(c);
@@ -79,6 +100,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         upstream,
         upstream_seconds,
         registered,
+        circuit,
+        reregistrations,
     }
 });
 
@@ -102,6 +125,31 @@ pub(crate) fn record_upstream(upstream: &str, outcome: &str, elapsed: Duration) 
 
 pub(crate) fn set_registered(registered: bool) {
     METRICS.registered.set(i64::from(registered));
+}
+
+/// Marks `state` as the current circuit state of `upstream` (a name from our code).
+pub(crate) fn set_circuit_state(upstream: &str, state: &str) {
+    for s in CIRCUIT_STATES {
+        METRICS
+            .circuit
+            .with_label_values(&[upstream, s])
+            .set(i64::from(s == state));
+    }
+}
+
+/// Shows a new breaker as closed, unless another client of the same upstream (tests run
+/// several connectors in one process) already set a state.
+pub(crate) fn init_circuit_state(upstream: &str) {
+    let unset = CIRCUIT_STATES
+        .iter()
+        .all(|s| METRICS.circuit.with_label_values(&[upstream, s]).get() == 0);
+    if unset {
+        set_circuit_state(upstream, "closed");
+    }
+}
+
+pub(crate) fn count_reregistration() {
+    METRICS.reregistrations.inc();
 }
 
 /// The Prometheus text exposition of every metric.

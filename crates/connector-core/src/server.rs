@@ -70,20 +70,26 @@ impl RunningConnector {
 /// Starts serving `built`: binds, spawns the server and (when configured) registration.
 pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<RunningConnector> {
     let agent = built.descriptor.servicename.clone();
+    let invalid =
+        |e: ConfigError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string());
+    // Registration retries on its own; a breaker would only delay it.
     let http = common
         .upstream("token_storage", &agent)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        .map_err(invalid)?
+        .unguarded();
+    let port_service = common.upstream("port_service", &agent).map_err(invalid)?;
     let readiness = Readiness::default();
     let state = web::Data::new(AppState {
         resolver: TokenResolver::new(
             built.descriptor.servicename.to_lowercase(),
             common.use_case_service_port_service.clone(),
-            http.clone(),
+            port_service,
             Duration::from_secs(common.token_cache_ttl_secs),
         ),
         file_storage: built.file_storage.clone(),
         metadata: built.metadata.clone(),
         idle_timeout: Duration::from_secs(common.idle_timeout_secs),
+        max_path_depth: common.max_path_depth,
         max_json_body_bytes: common.max_json_body_bytes,
     });
     let readiness_data = web::Data::new(readiness.clone());
@@ -97,6 +103,7 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             .default_service(web::to(not_found))
     })
     .disable_signals()
+    .on_connect(routes::caller::on_connect)
     // Longer than typical client pools keep idle connections, so a reused one is not
     // closed under a client's feet.
     .keep_alive(Duration::from_secs(75))
@@ -127,14 +134,16 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
             let (tx, rx) = oneshot::channel();
             let descriptor = Arc::new(built.descriptor);
             let ready = readiness.clone();
+            let check = Duration::from_secs(common.registration_check_secs);
             let task = tokio::spawn(async move {
                 match registration::register(&http, &url, &descriptor, registration::backoff())
                     .await
                 {
-                    Ok(_) => {
+                    Ok(outcome) => {
                         if ready.phase() == Phase::Registering {
                             ready.set(Phase::Ready);
                         }
+                        registration::watch(&http, &url, &descriptor, check, outcome).await;
                     }
                     Err(e) => {
                         let _ = tx.send(e);

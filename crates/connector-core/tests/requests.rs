@@ -49,10 +49,10 @@ async fn session_and_normal_user_ids() {
     assert_eq!(
         v["files"],
         json!([
-            "user=alice",
-            "token=tok:with:colons",
-            "folder=/",
-            "recursive=true"
+            "/user=alice",
+            "/token=tok:with:colons",
+            "/folder=/",
+            "/recursive=true"
         ])
     );
 
@@ -65,10 +65,10 @@ async fn session_and_normal_user_ids() {
     assert_eq!(
         v["files"],
         json!([
-            "user=émilie@uni.example",
-            "token=looked-up-token",
-            "folder=/a b",
-            "recursive=false"
+            "/a b/user=émilie@uni.example",
+            "/a b/token=looked-up-token",
+            "/a b/folder=/a b",
+            "/a b/recursive=false"
         ])
     );
     // Session format without a token falls back to the lookup; the lookup is cached.
@@ -124,7 +124,12 @@ async fn query_string_form() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(
         v["files"],
-        json!(["user=ü", "token=t+k", "folder=/x/#y", "recursive=false"])
+        json!([
+            "/x/#y/user=ü",
+            "/x/#y/token=t+k",
+            "/x/#y/folder=/x/#y",
+            "/x/#y/recursive=false"
+        ])
     );
     c.stop().await;
 }

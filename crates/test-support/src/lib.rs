@@ -7,8 +7,12 @@
 //! - [`faulty`]: a raw-TCP upstream that truncates, resets, stalls or trickles; [`paced`]:
 //!   uploads sent at a chosen pace, or stalled midway.
 //! - [`zenodo`]: an emulator of Zenodo's deposit API, following its live behaviour.
+//! - [`hostile`]: a server answering what a test crafts (streamed answers of any size);
+//!   [`hostile_dav`] builds WebDAV trees on it that never end, loop, or hold bad names.
 
 pub mod faulty;
+pub mod hostile;
+pub mod hostile_dav;
 pub mod load;
 pub mod paced;
 mod server_thread;

@@ -6,10 +6,10 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bytes::Bytes;
+use connector_core::answer;
 use connector_core::http::Upstream;
 use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
-use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
 use reqwest::{Method, RequestBuilder, Response};
@@ -30,9 +30,6 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// What a PROPFIND asks for: the DAV basics plus ownCloud's ids and folder sizes.
 const PROPFIND_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><d:resourcetype/><d:getcontentlength/><d:getcontenttype/><d:getetag/><d:getlastmodified/><oc:fileid/><oc:size/><oc:permissions/></d:prop></d:propfind>"#;
-
-/// The most of a one-file PROPFIND answer we read.
-const MAX_STAT_ANSWER: usize = 64 * 1024;
 
 /// Where the user's files are (`EFSS_SYSTEM`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +74,8 @@ pub struct DavCore {
     base: String,
     layout: Layout,
     auth: AuthMode,
+    /// What one PROPFIND answer may hold.
+    bounds: multistatus::Bounds,
 }
 
 impl DavCore {
@@ -86,7 +85,22 @@ impl DavCore {
             base: base.as_str().trim_end_matches('/').to_owned(),
             layout,
             auth,
+            bounds: multistatus::Bounds {
+                max_entry_bytes: connector_core::answer::DEFAULT_MAX_UPSTREAM_ANSWER_BYTES,
+                max_entries: connector_core::config::DEFAULT_MAX_LISTING_ENTRIES,
+            },
         }
+    }
+
+    /// Bounds each PROPFIND answer: `max_entry_bytes` per entry (`MAX_UPSTREAM_ANSWER_BYTES`)
+    /// and `max_entries` entries (`MAX_LISTING_ENTRIES`).
+    pub fn with_answer_bounds(mut self, max_entry_bytes: usize, max_entries: usize) -> Self {
+        self.bounds = multistatus::Bounds {
+            max_entry_bytes,
+            // The folder's own entry comes on top of its children.
+            max_entries: max_entries.saturating_add(1),
+        };
+        self
     }
 
     /// The EFSS user: the name without a trailing `@domain` (RDS knows Sciebo users as
@@ -179,9 +193,11 @@ impl DavCore {
         if resp.status().as_u16() != 207 {
             return Err(Self::fail(resp, &what, creds).await);
         }
-        // A folder's listing is small (Depth 1); read it whole, then parse.
-        let text = resp.text().await?;
-        let entries = multistatus::parse(&text).map_err(|e| bad_multistatus(e, &what))?;
+        // Parsed as it arrives: a folder of 100,000 entries is ~80 MB of XML, and a hostile
+        // server's answer has no end; only the entries are held.
+        let entries = multistatus::parse_stream(resp.bytes_stream(), self.bounds)
+            .await
+            .map_err(|e| bad_multistatus(e, &what))?;
         // Relative hrefs of a folder's children are relative to the folder's URL with `/`.
         let url = match depth {
             Depth::One => self.url(creds, path, true)?,
@@ -404,18 +420,8 @@ impl DavCore {
         if resp.status().as_u16() != 207 {
             return Err(Self::fail(resp, &what, creds).await);
         }
-        // One file's answer is small; a server must not make us hold more.
-        let mut xml = Vec::new();
-        let mut body = resp.bytes_stream();
-        while let Some(piece) = body.next().await {
-            let piece = piece?;
-            if xml.len() + piece.len() > MAX_STAT_ANSWER {
-                return Err(ConnectorError::BadGateway(format!(
-                    "the server's checksums of {what} are longer than {MAX_STAT_ANSWER} bytes"
-                )));
-            }
-            xml.extend_from_slice(&piece);
-        }
+        // One file's answer: one entry's worth (`MAX_UPSTREAM_ANSWER_BYTES`) at most.
+        let xml = answer::read_capped(resp, self.bounds.max_entry_bytes, &what).await?;
         integrity::parse_oc_checksums(&String::from_utf8_lossy(&xml))
             .map_err(|e| bad_multistatus(e, &what))
     }

@@ -84,7 +84,28 @@ fn with_detail(err: ConnectorError, detail: &str) -> ConnectorError {
 
 /// A 207 body that could not be understood.
 pub fn bad_multistatus(err: multistatus::ParseError, what: &str) -> ConnectorError {
-    ConnectorError::BadGateway(format!("unreadable folder listing for {what}: {err}"))
+    use multistatus::ParseError::*;
+    match &err {
+        // Too large for our limits: the detail names the limit.
+        TooLarge(_) | TooManyEntries(_) => {
+            ConnectorError::BadGateway(format!("the folder listing for {what} is refused: {err}"))
+        }
+        Read(io) => match io
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<reqwest::Error>())
+        {
+            Some(e) if e.is_timeout() => ConnectorError::GatewayTimeout(format!(
+                "the WebDAV server did not finish the listing for {what} in time"
+            )),
+            // Not the transport's words: reqwest's carry the URL.
+            _ => ConnectorError::BadGateway(format!(
+                "the folder listing for {what} broke off before its end"
+            )),
+        },
+        Xml(_) | NotMultistatus => {
+            ConnectorError::BadGateway(format!("unreadable folder listing for {what}: {err}"))
+        }
+    }
 }
 
 #[cfg(test)]

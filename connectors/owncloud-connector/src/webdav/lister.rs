@@ -1,10 +1,18 @@
 //! Folder listings: one `Depth: 1` PROPFIND per folder (ownCloud refuses `infinity`),
 //! sub-folders walked breadth-first with a bounded number of PROPFINDs in flight, so a
 //! deep tree is fast without flooding the server.
+//!
+//! A server decides the tree, so the walk is bounded: only plain names directly inside
+//! the listed folder count as its children (a folder listing itself or an ancestor, as a
+//! symlink loop does, is not walked again; `..`, NUL or backslashes are dropped), the walk
+//! goes at most `MAX_LISTING_DEPTH` levels deep and collects at most `MAX_LISTING_ENTRIES`
+//! entries; past a limit the listing is a 502 naming it. Every PROPFIND in flight is a
+//! future owned by the walk (no spawned task), so dropping the walk (the caller left)
+//! stops them all.
 
 use std::collections::VecDeque;
 
-use connector_core::interface::StoragePath;
+use connector_core::interface::{is_plain_name, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
@@ -12,6 +20,15 @@ use futures_util::StreamExt;
 use super::core::{DavCore, Depth, Listing};
 use super::multistatus::decode_path;
 use super::writer::is_upload_temp;
+
+/// How a recursive listing walks: PROPFINDs in flight (`OWNCLOUD_LIST_CONCURRENCY`) and how
+/// far it may go (`MAX_LISTING_DEPTH`, `MAX_LISTING_ENTRIES`).
+#[derive(Debug, Clone, Copy)]
+pub struct Walk {
+    pub concurrency: usize,
+    pub max_depth: usize,
+    pub max_entries: usize,
+}
 
 /// One child of a listed folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +44,9 @@ pub struct FolderContent {
     pub children: Vec<Child>,
 }
 
-/// Splits a Depth-1 answer into the folder itself and its children.
+/// Splits a Depth-1 answer into the folder itself and its children. Entries that are not
+/// one plain name below the folder (the folder again, an ancestor, another place, names
+/// with `..`, `/`, `\`, NUL or control characters) are dropped with a warning.
 pub fn folder_content(listing: &Listing) -> FolderContent {
     let asked = decode_path(listing.url.path());
     let segments: Vec<Option<Vec<String>>> = listing
@@ -42,6 +61,12 @@ pub fn folder_content(listing: &Listing) -> FolderContent {
         .position(|s| s.as_deref() == Some(asked.as_slice()))
         .unwrap_or(0);
     let is_folder = listing.entries.get(own).is_some_and(|e| e.is_collection);
+    // Children are judged against the folder as the server wrote it.
+    let base: &[String] = segments
+        .get(own)
+        .and_then(|s| s.as_deref())
+        .unwrap_or(&asked);
+    let mut dropped = 0usize;
     let children = listing
         .entries
         .iter()
@@ -49,7 +74,17 @@ pub fn folder_content(listing: &Listing) -> FolderContent {
         .enumerate()
         .filter(|(i, _)| *i != own)
         .filter_map(|(_, (entry, segs))| {
-            let name = segs.as_ref()?.last()?.clone();
+            let child = segs
+                .as_deref()
+                .and_then(|s| s.strip_prefix(base))
+                .and_then(|rest| match rest {
+                    [name] if is_plain_name(name) => Some(name.clone()),
+                    _ => None,
+                });
+            let Some(name) = child else {
+                dropped += 1;
+                return None;
+            };
             // Our own in-flight uploads are not files yet.
             (!is_upload_temp(&name)).then_some(Child {
                 name,
@@ -57,6 +92,14 @@ pub fn folder_content(listing: &Listing) -> FolderContent {
             })
         })
         .collect();
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            "the WebDAV server listed entries that are not plain names inside the folder \
+             (the folder itself, an ancestor, or names with '..', '/', '\\' or control \
+             characters); dropped"
+        );
+    }
     FolderContent {
         is_folder,
         children,
@@ -66,6 +109,14 @@ pub fn folder_content(listing: &Listing) -> FolderContent {
 /// Joins a display prefix (`/a` or `` for the root) and a name.
 fn display_join(prefix: &str, name: &str) -> String {
     format!("{prefix}/{name}")
+}
+
+fn too_many(limits: &Walk) -> ConnectorError {
+    ConnectorError::BadGateway(format!(
+        "the listing has more than {} entries, the limit MAX_LISTING_ENTRIES; list a \
+         sub-folder, or raise the limit if the tree is real",
+        limits.max_entries
+    ))
 }
 
 /// Lists `folder` (already known to answer) as the contract says. `display` is the
@@ -78,10 +129,13 @@ pub async fn list(
     first: FolderContent,
     display: &str,
     recursive: bool,
-    concurrency: usize,
+    limits: Walk,
 ) -> Result<Vec<String>> {
     if !first.is_folder {
         return Ok(Vec::new());
+    }
+    if first.children.len() > limits.max_entries {
+        return Err(too_many(&limits));
     }
     if !recursive {
         return Ok(first
@@ -98,40 +152,69 @@ pub async fn list(
     }
 
     let mut files = Vec::new();
-    let mut pending: VecDeque<(StoragePath, String)> = VecDeque::new();
+    let mut entries = 0usize;
+    // Folders still to list, with their depth below `folder` (its children are at 1).
+    let mut pending: VecDeque<(StoragePath, String, usize)> = VecDeque::new();
     let mut absorb = |content: FolderContent,
                       path: &StoragePath,
                       disp: &str,
+                      depth: usize,
                       pending: &mut VecDeque<_>|
      -> Result<()> {
+        entries += content.children.len();
+        if entries > limits.max_entries {
+            return Err(too_many(&limits));
+        }
         for c in content.children {
             let child_disp = display_join(disp, &c.name);
             if c.is_folder {
-                pending.push_back((path.join(&c.name)?, child_disp));
+                if depth > limits.max_depth {
+                    return Err(ConnectorError::BadGateway(format!(
+                        "the listing goes deeper than {} folders, the limit \
+                         MAX_LISTING_DEPTH (a tree that never ends, such as a symlink \
+                         loop, looks like this)",
+                        limits.max_depth
+                    )));
+                }
+                // Names were checked in `folder_content`; a join that still fails is the
+                // server's, not the caller's.
+                let child = path.join(&c.name).map_err(|_| {
+                    ConnectorError::BadGateway(format!(
+                        "the WebDAV server listed a folder name that is not a plain name: {:?}",
+                        c.name
+                    ))
+                })?;
+                pending.push_back((child, child_disp, depth));
             } else {
                 files.push(child_disp);
             }
         }
         Ok(())
     };
-    absorb(first, folder, display, &mut pending)?;
+    absorb(first, folder, display, 1, &mut pending)?;
 
     let mut in_flight = FuturesUnordered::new();
     loop {
-        while in_flight.len() < concurrency.max(1) {
-            let Some((path, disp)) = pending.pop_front() else {
+        while in_flight.len() < limits.concurrency.max(1) {
+            let Some((path, disp, depth)) = pending.pop_front() else {
                 break;
             };
             in_flight.push(async move {
                 let res = core.propfind(creds, &path, Depth::One, "folder").await;
-                (path, disp, res)
+                (path, disp, depth, res)
             });
         }
-        let Some((path, disp, res)) = in_flight.next().await else {
+        let Some((path, disp, depth, res)) = in_flight.next().await else {
             break;
         };
         match res {
-            Ok(listing) => absorb(folder_content(&listing), &path, &disp, &mut pending)?,
+            Ok(listing) => absorb(
+                folder_content(&listing),
+                &path,
+                &disp,
+                depth + 1,
+                &mut pending,
+            )?,
             // Removed while we walked: it has no files any more.
             Err(ConnectorError::NotFound(_)) => {
                 tracing::debug!(folder = %path, "sub-folder vanished during the listing");

@@ -1,7 +1,7 @@
 //! The fileStorage backend over ownCloud/Nextcloud WebDAV.
 //!
 //! - [`core`]: the WebDAV client (URLs, auth, one method per verb);
-//! - [`lister`]: folder listings, recursive with bounded concurrency;
+//! - [`lister`]: folder listings, recursive with bounded concurrency, depth and entries;
 //! - [`writer`]: uploads, plain or chunked, written in place;
 //! - [`integrity`]: the server's checksums against the digests of what streamed through;
 //! - [`multistatus`]: the PROPFIND and error XML;
@@ -30,15 +30,15 @@ use self::writer::Chunking;
 /// The ownCloud/Nextcloud implementation of RDS's fileStorage interface.
 pub struct OwncloudStorage {
     core: DavCore,
-    list_concurrency: usize,
+    walk: lister::Walk,
     chunking: Chunking,
 }
 
 impl OwncloudStorage {
-    pub fn new(core: DavCore, list_concurrency: usize, chunking: Chunking) -> Self {
+    pub fn new(core: DavCore, walk: lister::Walk, chunking: Chunking) -> Self {
         Self {
             core,
-            list_concurrency: list_concurrency.max(1),
+            walk,
             chunking,
         }
     }
@@ -89,13 +89,7 @@ impl FileStorage for OwncloudStorage {
         };
         let first = lister::folder_content(&listing);
         lister::list(
-            &self.core,
-            creds,
-            &actual,
-            first,
-            &display,
-            recursive,
-            self.list_concurrency,
+            &self.core, creds, &actual, first, &display, recursive, self.walk,
         )
         .await
     }

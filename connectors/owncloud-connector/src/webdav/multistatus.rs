@@ -1,6 +1,9 @@
 //! PROPFIND `207 Multi-Status` answers and Sabre error bodies, parsed by namespace, never
 //! by prefix: servers write `d:`, `D:` or a default namespace, and ownCloud/Nextcloud add
 //! their own props (`oc:`, `nc:`) that may come back in a second propstat with 404.
+//!
+//! Answers are parsed as they arrive ([`parse_stream`]), bounded per entry and in entries,
+//! so a server's answer of any length costs at most what those bounds allow.
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -53,6 +56,14 @@ pub enum ParseError {
     Xml(String),
     #[error("the WebDAV answer is not a DAV multistatus")]
     NotMultistatus,
+    /// One entry (or what came between two) was longer than this many bytes.
+    #[error("an entry of the WebDAV answer is larger than {0} bytes, the limit MAX_UPSTREAM_ANSWER_BYTES")]
+    TooLarge(usize),
+    #[error("the WebDAV answer holds more than {0} entries, the limit MAX_LISTING_ENTRIES")]
+    TooManyEntries(usize),
+    /// The answer could not be read to its end (the transport's error inside).
+    #[error("the WebDAV answer could not be read to its end")]
+    Read(std::sync::Arc<std::io::Error>),
 }
 
 /// Which text-bearing element we are inside, if it is one we keep.
@@ -209,62 +220,172 @@ fn status_is_success(line: &str) -> bool {
         .is_some_and(|c| (200..300).contains(&c))
 }
 
-/// Parses a multistatus body into its responses, in document order (the first one is
-/// the resource that was asked for).
-pub fn parse(xml: &str) -> Result<Vec<Entry>, ParseError> {
-    let mut reader = NsReader::from_str(xml);
-    let mut st = ParserState::default();
-    // quick-xml does not complain about elements left open at the end: count them, so a
-    // truncated answer is an error and not a shorter listing.
-    let mut open = 0usize;
-    loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| ParseError::Xml(e.to_string()))?;
+/// What one parse may hold: the bytes read since the last complete `<d:response>` (one
+/// entry, or whatever a server sends between entries) and the number of entries.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// `MAX_UPSTREAM_ANSWER_BYTES`.
+    pub max_entry_bytes: usize,
+    /// `MAX_LISTING_ENTRIES` (plus the folder's own entry).
+    pub max_entries: usize,
+}
+
+impl Bounds {
+    /// No bound: for answers already in memory (tests, fuzzing).
+    pub const NONE: Bounds = Bounds {
+        max_entry_bytes: usize::MAX,
+        max_entries: usize::MAX,
+    };
+}
+
+/// Whether the parse goes on after one event.
+enum Step {
+    More,
+    /// A `</d:response>` was read.
+    EntryDone,
+    End,
+}
+
+impl ParserState {
+    /// Handles one event; `open` counts elements not yet closed.
+    fn event(
+        &mut self,
+        ns: ResolveResult<'_>,
+        event: Event<'_>,
+        open: &mut usize,
+    ) -> Result<Step, ParseError> {
         let ns: &[u8] = match ns {
             ResolveResult::Bound(n) => n.0,
             _ => b"",
         };
         match event {
             Event::Start(e) => {
-                open += 1;
-                st.start(ns, e.local_name().as_ref());
+                *open += 1;
+                self.start(ns, e.local_name().as_ref());
             }
             Event::Empty(e) => {
                 let local = e.local_name();
-                st.start(ns, local.as_ref());
-                st.end(ns, local.as_ref());
+                self.start(ns, local.as_ref());
+                self.end(ns, local.as_ref());
             }
             Event::End(e) => {
-                open = open.saturating_sub(1);
-                st.end(ns, e.local_name().as_ref());
+                *open = open.saturating_sub(1);
+                let is_response = ns == DAV && e.local_name().as_ref() == b"response";
+                self.end(ns, e.local_name().as_ref());
+                if is_response {
+                    return Ok(Step::EntryDone);
+                }
             }
-            Event::Text(t) if st.field.is_some() => {
+            Event::Text(t) if self.field.is_some() => {
                 let text = t
                     .xml10_content()
                     .map_err(|e| ParseError::Xml(e.to_string()))?;
-                st.text.push_str(&text);
+                self.text.push_str(&text);
             }
-            Event::CData(c) if st.field.is_some() => {
+            Event::CData(c) if self.field.is_some() => {
                 let text = c.decode().map_err(|e| ParseError::Xml(e.to_string()))?;
-                st.text.push_str(&text);
+                self.text.push_str(&text);
             }
-            Event::GeneralRef(r) if st.field.is_some() => {
-                push_reference(&mut st.text, &r)?;
+            Event::GeneralRef(r) if self.field.is_some() => {
+                push_reference(&mut self.text, &r)?;
             }
-            Event::Eof => break,
+            Event::Eof => return Ok(Step::End),
             _ => {}
         }
+        Ok(Step::More)
     }
-    if open > 0 {
-        return Err(ParseError::Xml(
-            "the answer ends inside an element (truncated)".into(),
-        ));
+
+    fn finish(self, open: usize) -> Result<Vec<Entry>, ParseError> {
+        // quick-xml does not complain about elements left open at the end: count them, so
+        // a truncated answer is an error and not a shorter listing.
+        if open > 0 {
+            return Err(ParseError::Xml(
+                "the answer ends inside an element (truncated)".into(),
+            ));
+        }
+        if !self.saw_multistatus {
+            return Err(ParseError::NotMultistatus);
+        }
+        Ok(self.entries)
     }
-    if !st.saw_multistatus {
-        return Err(ParseError::NotMultistatus);
+}
+
+/// Parses a multistatus body into its responses, in document order (the first one is
+/// the resource that was asked for).
+pub fn parse(xml: &str) -> Result<Vec<Entry>, ParseError> {
+    let mut reader = NsReader::from_str(xml);
+    let mut st = ParserState::default();
+    let mut open = 0usize;
+    loop {
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| ParseError::Xml(e.to_string()))?;
+        if let Step::End = st.event(ns, event, &mut open)? {
+            return st.finish(open);
+        }
     }
-    Ok(st.entries)
+}
+
+/// Parses a multistatus body as it arrives, holding only the entries and the one being
+/// read: memory is bounded by `bounds`, not by the answer. `body` yields the answer's
+/// chunks; its errors end the parse as [`ParseError::Read`].
+pub async fn parse_stream<S, E>(body: S, bounds: Bounds) -> Result<Vec<Entry>, ParseError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    // Bytes handed to the parser, and the count at the end of the last entry: the source
+    // refuses to hand more than `max_entry_bytes` past it, so no text or element (which
+    // quick-xml gathers whole) can grow beyond that.
+    let read = Arc::new(AtomicU64::new(0));
+    let mark = Arc::new(AtomicU64::new(0));
+    let over = Arc::new(AtomicBool::new(false));
+    let max = bounds.max_entry_bytes as u64;
+    let source = {
+        let (read, mark, over) = (read.clone(), mark.clone(), over.clone());
+        body.map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            let total = read.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            if total.saturating_sub(mark.load(Ordering::Relaxed)) > max {
+                over.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("an entry exceeds the byte limit"));
+            }
+            Ok(chunk)
+        })
+    };
+    let mut reader = NsReader::from_reader(tokio_util::io::StreamReader::new(source));
+    let mut st = ParserState::default();
+    let mut open = 0usize;
+    // Every `<d:response>` counts, also those skipped for a failed status: an endless run
+    // of them must end too.
+    let mut responses = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let (ns, event) = match reader.read_resolved_event_into_async(&mut buf).await {
+            Ok(ev) => ev,
+            Err(_) if over.load(Ordering::Relaxed) => {
+                return Err(ParseError::TooLarge(bounds.max_entry_bytes))
+            }
+            Err(quick_xml::Error::Io(e)) => return Err(ParseError::Read(e)),
+            Err(e) => return Err(ParseError::Xml(e.to_string())),
+        };
+        match st.event(ns, event, &mut open)? {
+            Step::More => {}
+            Step::EntryDone => {
+                responses += 1;
+                if responses > bounds.max_entries {
+                    return Err(ParseError::TooManyEntries(bounds.max_entries));
+                }
+                mark.store(read.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            Step::End => return st.finish(open),
+        }
+    }
 }
 
 /// Appends an entity or character reference (`&amp;`, `&#233;`) as its character.
@@ -425,6 +546,63 @@ mod tests {
             "a `/` href without resourcetype is a folder"
         );
         assert_eq!(entries[2].content_length, Some(3));
+    }
+
+    fn chunks(
+        xml: &str,
+        size: usize,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin {
+        let parts: Vec<_> = xml
+            .as_bytes()
+            .chunks(size)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect();
+        futures_util::stream::iter(parts)
+    }
+
+    /// The streamed parse sees what the whole-text parse sees, however the answer is cut,
+    /// and refuses past its bounds.
+    #[tokio::test]
+    async fn streamed_parse_matches_and_is_bounded() {
+        let xml = fixture("owncloud10_propfind.xml");
+        let whole = parse(&xml).unwrap();
+        for size in [1, 7, 64, 4096] {
+            let streamed = parse_stream(chunks(&xml, size), Bounds::NONE)
+                .await
+                .unwrap();
+            assert_eq!(streamed, whole, "chunks of {size}");
+        }
+        let few = Bounds {
+            max_entry_bytes: usize::MAX,
+            max_entries: 3,
+        };
+        assert!(matches!(
+            parse_stream(chunks(&xml, 64), few).await,
+            Err(ParseError::TooManyEntries(3))
+        ));
+        // Responses skipped for their status count too.
+        let failed = format!(
+            r#"<d:multistatus xmlns:d="DAV:">{}</d:multistatus>"#,
+            "<d:response><d:href>/x</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>"
+                .repeat(10)
+        );
+        assert!(matches!(
+            parse_stream(chunks(&failed, 64), few).await,
+            Err(ParseError::TooManyEntries(3))
+        ));
+        let small = Bounds {
+            max_entry_bytes: 256,
+            max_entries: usize::MAX,
+        };
+        assert!(matches!(
+            parse_stream(chunks(&xml, 64), small).await,
+            Err(ParseError::TooLarge(256))
+        ));
+        assert!(
+            parse_stream(chunks(&xml[..xml.len() / 2], 64), Bounds::NONE)
+                .await
+                .is_err()
+        );
     }
 
     #[test]

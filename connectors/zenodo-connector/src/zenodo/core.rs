@@ -2,6 +2,7 @@
 //! bearer token in a sensitive header (never in a URL), bounded retries, and Zenodo's
 //! errors mapped.
 
+use connector_core::answer::json_capped;
 use connector_core::http::Upstream;
 use connector_core::interface::ByteStream;
 use connector_core::{ConnectorError, Credentials};
@@ -14,14 +15,25 @@ use super::retry::{self, Idempotency, RetryPolicy};
 
 /// Zenodo's largest page.
 const PAGE_SIZE: usize = 100;
-/// A bound on the listing loop (100 000 drafts).
-const MAX_PAGES: usize = 1000;
+/// The default of `ZENODO_MAX_PAGES`: 5,000 drafts, far more than one person keeps, while
+/// a Zenodo answering every page full costs at most 50 calls per listing, not 1,000.
+pub const DEFAULT_MAX_PAGES: usize = 50;
+
+/// What bounds the work one answer of Zenodo can cause.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `MAX_UPSTREAM_ANSWER_BYTES`: the most bytes of one JSON answer read.
+    pub max_answer_bytes: usize,
+    /// `ZENODO_MAX_PAGES`: the most pages of the deposition list fetched.
+    pub max_pages: usize,
+}
 
 #[derive(Clone, Debug)]
 pub struct ZenodoApi {
     http: Upstream,
     base: Url,
     policy: RetryPolicy,
+    limits: Limits,
 }
 
 fn auth(req: RequestBuilder, creds: &Credentials) -> RequestBuilder {
@@ -35,15 +47,19 @@ fn auth(req: RequestBuilder, creds: &Credentials) -> RequestBuilder {
     }
 }
 
-async fn json_of(resp: reqwest::Response, what: &str) -> Result<Value, ConnectorError> {
-    resp.json::<Value>()
-        .await
-        .map_err(|_| ConnectorError::BadGateway(format!("Zenodo's answer for {what} was not JSON")))
-}
-
 impl ZenodoApi {
-    pub fn new(http: Upstream, base: Url, policy: RetryPolicy) -> Self {
-        Self { http, base, policy }
+    pub fn new(http: Upstream, base: Url, policy: RetryPolicy, limits: Limits) -> Self {
+        Self {
+            http,
+            base,
+            policy,
+            limits,
+        }
+    }
+
+    /// A JSON answer, read up to `MAX_UPSTREAM_ANSWER_BYTES`.
+    async fn json_of(&self, resp: reqwest::Response, what: &str) -> Result<Value, ConnectorError> {
+        json_capped(resp, self.limits.max_answer_bytes, what).await
     }
 
     pub fn depositions_url(&self) -> String {
@@ -73,10 +89,12 @@ impl ZenodoApi {
         retry::send(&self.http, self.policy, idempotency, what, make).await
     }
 
-    /// The user's drafts (unsubmitted depositions), all pages.
+    /// The user's drafts (unsubmitted depositions), all pages. When the last page allowed
+    /// (`ZENODO_MAX_PAGES`) is still full, a 502 names the limit: a shortened list would
+    /// tell RDS that projects it knows are gone.
     pub async fn list_drafts(&self, creds: &Credentials) -> Result<Vec<Value>, ConnectorError> {
         let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
+        for page in 1..=self.limits.max_pages {
             let url = format!(
                 "{}?status=draft&size={PAGE_SIZE}&page={page}",
                 self.depositions_url()
@@ -91,7 +109,7 @@ impl ZenodoApi {
                     "the list of depositions",
                 )
                 .await?;
-            let v = json_of(resp, "the list of depositions").await?;
+            let v = self.json_of(resp, "the list of depositions").await?;
             let Value::Array(items) = v else {
                 return Err(ConnectorError::BadGateway(
                     "Zenodo's list of depositions was not a list".into(),
@@ -106,10 +124,14 @@ impl ZenodoApi {
                     .filter(|d| d.get("submitted") != Some(&Value::Bool(true))),
             );
             if n < PAGE_SIZE {
-                break;
+                return Ok(all);
             }
         }
-        Ok(all)
+        Err(ConnectorError::BadGateway(format!(
+            "Zenodo's list of depositions goes on past {} full pages of {PAGE_SIZE}, the \
+             limit ZENODO_MAX_PAGES",
+            self.limits.max_pages
+        )))
     }
 
     pub async fn get(&self, creds: &Credentials, id: u64) -> Result<Value, ConnectorError> {
@@ -124,7 +146,7 @@ impl ZenodoApi {
                 &what,
             )
             .await?;
-        json_of(resp, &what).await
+        self.json_of(resp, &what).await
     }
 
     pub async fn create(
@@ -144,7 +166,7 @@ impl ZenodoApi {
                 what,
             )
             .await?;
-        json_of(resp, what).await
+        self.json_of(resp, what).await
     }
 
     /// Replaces the whole metadata object (Zenodo's PUT semantics).
@@ -167,7 +189,7 @@ impl ZenodoApi {
                 &what,
             )
             .await?;
-        json_of(resp, &what).await
+        self.json_of(resp, &what).await
     }
 
     /// Deletes a draft. Zenodo documents 201 and answers 204: any success is taken.
@@ -191,7 +213,7 @@ impl ZenodoApi {
         let resp = self
             .call(creds, Method::POST, &url, None, Idempotency::Once, &what)
             .await?;
-        json_of(resp, &what).await
+        self.json_of(resp, &what).await
     }
 
     pub async fn list_files(
@@ -211,7 +233,7 @@ impl ZenodoApi {
                 &what,
             )
             .await?;
-        match json_of(resp, &what).await? {
+        match self.json_of(resp, &what).await? {
             Value::Array(a) => Ok(a),
             _ => Err(ConnectorError::BadGateway(format!(
                 "Zenodo's list of {what} was not a list"
@@ -271,7 +293,7 @@ impl ZenodoApi {
             body.attempt().map(request)
         };
         let resp = retry::send_with(&self.http, self.policy, idempotency, &what, make).await?;
-        json_of(resp, &what).await
+        self.json_of(resp, &what).await
     }
 }
 

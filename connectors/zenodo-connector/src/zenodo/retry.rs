@@ -6,8 +6,12 @@
 //!   idempotent calls (GET, metadata PUT, DELETE), as a POST may have taken effect.
 //! - Never more than `max_tries` attempts, never a wait longer than `max_wait`: a
 //!   `Retry-After` beyond it fails at once with 429, so a caller never hangs.
+//! - A small call has one deadline for all its attempts and waits together:
+//!   `RESPONSE_TIMEOUT_SECS`, under a Kubernetes ingress' 60 s, so the caller gets our
+//!   answer, not the proxy's. A wait that would end past it is not started: the last
+//!   error comes back at once.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use backon::{ExponentialBuilder, Retryable as _};
 use connector_core::http::Upstream;
@@ -50,7 +54,7 @@ pub enum Idempotency {
 
 /// One attempt's request.
 pub enum Attempt {
-    /// A small call: the response deadline applies to all of it.
+    /// A small call: the response deadline applies to all its attempts together.
     Call(RequestBuilder),
     /// An upload of `len` bytes: the core's idle watchdog applies while the body flows,
     /// the response deadline to the answer (a healthy large upload is never cut).
@@ -67,6 +71,8 @@ struct Failure {
     retry: bool,
     /// The server's own wait, from `Retry-After` / `X-RateLimit-Reset`.
     wait: Option<Duration>,
+    /// An upload, which has no overall deadline.
+    transfer: bool,
 }
 
 /// The wait Zenodo asks for on a 429: `Retry-After` (seconds), else `X-RateLimit-Reset`
@@ -105,20 +111,24 @@ pub async fn send_with(
     what: &str,
     make: impl Fn() -> Result<Attempt, ConnectorError>,
 ) -> Result<Response, ConnectorError> {
+    let overall = Instant::now() + http.response_timeout();
     let attempt = || async {
         let req = make().map_err(|error| Failure {
             error,
             retry: false,
             wait: None,
+            transfer: false,
         })?;
+        let transfer = matches!(req, Attempt::Transfer { .. });
         let resp = match req {
-            Attempt::Call(req) => http.send(req).await.map_err(|e| {
+            Attempt::Call(req) => http.send_by(req, overall).await.map_err(|e| {
                 let retry = idempotency == Idempotency::Idempotent
                     && (e.is_connect() || e.is_request() && !e.is_timeout());
                 Failure {
                     error: e.into(),
                     retry,
                     wait: None,
+                    transfer: false,
                 }
             })?,
             Attempt::Transfer { req, body, len } => http
@@ -133,6 +143,7 @@ pub async fn send_with(
                         ),
                     error,
                     wait: None,
+                    transfer: true,
                 })?,
         };
         let status = resp.status().as_u16();
@@ -151,6 +162,7 @@ pub async fn send_with(
             error: error::from_response(resp, what).await,
             retry,
             wait,
+            transfer,
         })
     };
     let backoff = ExponentialBuilder::default()
@@ -161,10 +173,14 @@ pub async fn send_with(
     attempt
         .retry(backoff)
         .when(|f: &Failure| f.retry)
-        .adjust(move |f: &Failure, planned| match f.wait {
-            Some(w) if w > max_wait => None,
-            Some(w) => planned.map(|_| w),
-            None => planned,
+        .adjust(move |f: &Failure, planned| {
+            let wait = match f.wait {
+                Some(w) if w > max_wait => return None,
+                Some(w) => planned.map(|_| w),
+                None => planned,
+            }?;
+            let past_deadline = !f.transfer && Instant::now() + wait >= overall;
+            (!past_deadline).then_some(wait)
         })
         .notify(|f: &Failure, wait| {
             tracing::info!(

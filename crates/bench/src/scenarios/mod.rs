@@ -6,6 +6,7 @@ mod export;
 mod footprint;
 mod listing;
 mod small;
+mod soak;
 mod upload;
 
 use anyhow::{bail, Result};
@@ -21,6 +22,7 @@ pub async fn run(n: u32, ctx: &Ctx, results: &mut Results) -> Result<()> {
         4 => small::run(ctx, results).await,
         5 => export::run(ctx, results).await,
         6 => footprint::run(ctx, results).await,
+        7 => soak::run(ctx, results).await,
         _ => bail!("there is no scenario {n}"),
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use body::{ByteStream, Upload};
-pub use path::StoragePath;
+pub use path::{is_plain_name, StoragePath, DEFAULT_MAX_PATH_DEPTH};
 
 use crate::credentials::Credentials;
 use crate::error::{ConnectorError, Result};

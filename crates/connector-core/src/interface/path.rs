@@ -6,6 +6,22 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::ConnectorError;
 
+/// The default of `MAX_PATH_DEPTH`: deeper than any real project tree, and a bound on the
+/// folders one upload may create (each missing folder costs the provider a call).
+pub const DEFAULT_MAX_PATH_DEPTH: usize = 64;
+
+/// Whether a name from a provider is one plain entry name: not empty, not `.` or `..`
+/// (also percent-encoded, as [`StoragePath::parse`] refuses them), and free of `/`, `\`
+/// and control characters (NUL included). Listings drop other names.
+pub fn is_plain_name(name: &str) -> bool {
+    let decoded = percent_decode_str(name).decode_utf8_lossy();
+    !name.is_empty()
+        && name != "."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
+        && !decoded.split(['/', '\\']).any(|part| part == "..")
+}
+
 /// An absolute path inside the user's storage, normalised: a leading `/`, no empty or
 /// `.` segments, no `..` (refused), no NUL. The root is `/`. Segments are the names as
 /// the user sees them (not percent-encoded); providers encode them for their protocol.
@@ -44,6 +60,19 @@ impl StoragePath {
             segments.push(seg.to_owned());
         }
         Ok(Self { segments })
+    }
+
+    /// Refuses a file path inside more than `max` folders (`MAX_PATH_DEPTH`), for writes:
+    /// a provider may create each missing folder on the way with one call.
+    pub fn check_depth(&self, max: usize) -> Result<(), ConnectorError> {
+        let folders = self.segments.len().saturating_sub(1);
+        if folders > max {
+            return Err(ConnectorError::BadRequest(format!(
+                "filepath lies {folders} folders deep, more than the limit of {max} \
+                 (MAX_PATH_DEPTH)"
+            )));
+        }
+        Ok(())
     }
 
     pub fn is_root(&self) -> bool {
@@ -152,6 +181,36 @@ mod tests {
                 "{raw:?} must be refused"
             );
         }
+    }
+
+    #[test]
+    fn plain_names_and_depth() {
+        for ok in ["a", "a b.txt", "...", "a..b", "100%.txt", "ü"] {
+            assert!(is_plain_name(ok), "{ok:?}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            "%2e%2e",
+            "x%2F..%2Fy",
+            "\u{7f}",
+        ] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+        // 64 folders and the file.
+        let deep = StoragePath::parse(&"/d".repeat(65)).unwrap_or_else(|_| StoragePath::root());
+        assert!(deep.check_depth(64).is_ok());
+        let err = deep
+            .check_depth(63)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("MAX_PATH_DEPTH"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
+use super::caller::unless_caller_leaves;
 use super::multipart::MultipartUpload;
 use super::params::Params;
 use super::{state, success, uploaded, AppState};
@@ -80,7 +81,9 @@ async fn list_projects(
     body: web::Payload,
 ) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    Ok(HttpResponse::Ok().json(c.md.list_projects(&c.creds).await?))
+    // Up to ZENODO_MAX_PAGES calls: they stop when the caller leaves.
+    let projects = unless_caller_leaves(&req, c.md.list_projects(&c.creds)).await?;
+    Ok(HttpResponse::Ok().json(projects))
 }
 
 async fn create_project(

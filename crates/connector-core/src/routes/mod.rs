@@ -1,5 +1,6 @@
 //! Mounts the interfaces a connector implements, behind the readiness gate.
 
+pub(crate) mod caller;
 mod metadata;
 mod multipart;
 pub(crate) mod observe;
@@ -27,6 +28,8 @@ pub(crate) struct AppState {
     pub max_json_body_bytes: usize,
     /// A transfer to or from the caller that moves no byte for this long is cut.
     pub idle_timeout: std::time::Duration,
+    /// `MAX_PATH_DEPTH`, checked on writes.
+    pub max_path_depth: usize,
 }
 
 impl AppState {

@@ -4,11 +4,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
+use super::caller::unless_caller_leaves;
 use super::multipart::MultipartUpload;
 use super::params::Params;
 use super::{state, success, uploaded, AppState};
 use crate::error::ConnectorError;
-use crate::interface::{FileStorage, StoragePath, WriteMode};
+use crate::interface::{is_plain_name, FileStorage, StoragePath, WriteMode};
 
 /// Every route of the interface, below `/storage`; mounting and the spec test use it.
 pub(super) fn routes() -> Vec<(Method, &'static str, Route)> {
@@ -47,28 +48,60 @@ async fn list_folder(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
     let raw = params.string("filepath")?.unwrap_or_default();
     let folder = StoragePath::parse(&raw)?;
     let recursive = params.bool_or("recursive", true)?;
-    let files = storage(state)?
-        .list_folder(&creds, &folder, recursive)
-        .await?;
+    // A recursive listing can be long: it stops when the caller leaves.
+    let files = unless_caller_leaves(
+        &req,
+        storage(state)?.list_folder(&creds, &folder, recursive),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": as_sent(files, &folder, &raw) })))
+}
+
+/// The part of a provider's entry below `folder` (`/x/y`, or `/x/` for a sub-folder),
+/// when the entry is inside it and made of plain names only; `None` otherwise.
+fn inside<'a>(entry: &'a str, folder: &StoragePath) -> Option<&'a str> {
+    let rest = if folder.is_root() {
+        entry
+    } else {
+        entry.strip_prefix(&folder.as_string())?
+    };
+    let names = rest.strip_prefix('/')?;
+    let names = names.strip_suffix('/').unwrap_or(names);
+    names.split('/').all(is_plain_name).then_some(rest)
 }
 
 /// Entries start with the folder as the caller wrote it: RDS's exporter joins
 /// `f"{filepath}/{entry}"` unless the entry starts with its `filepath`, so a folder sent
 /// as `RDSTest` must list `RDSTest/x`, not `/RDSTest/x`.
+///
+/// A provider's names are not trusted: an entry outside the folder or holding `..`, an
+/// empty name, a backslash or a control character is dropped (counted in a warning), so
+/// RDS never fetches or writes a path the provider made up.
 fn as_sent(files: Vec<String>, folder: &StoragePath, raw: &str) -> Vec<String> {
-    let normalised = folder.as_string();
-    let sent = raw.trim_end_matches('/');
-    if folder.is_root() || sent == normalised {
-        return files;
+    let normalised = if folder.is_root() {
+        String::new()
+    } else {
+        folder.as_string()
+    };
+    let sent = if folder.is_root() {
+        ""
+    } else {
+        raw.trim_end_matches('/')
+    };
+    let total = files.len();
+    let kept: Vec<String> = files
+        .iter()
+        .filter_map(|f| inside(f, folder))
+        .map(|rest| format!("{sent}{rest}"))
+        .collect();
+    if kept.len() < total {
+        tracing::warn!(
+            folder = %normalised,
+            dropped = total - kept.len(),
+            "the provider listed entries that are not plain names inside the folder; dropped"
+        );
     }
-    files
-        .into_iter()
-        .map(|f| match f.strip_prefix(&normalised) {
-            Some(rest) => format!("{sent}{rest}"),
-            None => f,
-        })
-        .collect()
+    kept
 }
 
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
@@ -148,6 +181,7 @@ async fn upload(
                 (true, Some(name)) => StoragePath::parse(&raw_path)?.join(name)?,
                 _ => file_path(&raw_path)?,
             };
+            path.check_depth(state.max_path_depth)?;
             fs.put_file(&creds, &path, upload, mode).await
         })
         .await?;
@@ -190,5 +224,48 @@ mod tests {
         }
         let root = StoragePath::root();
         assert_eq!(as_sent(vec!["/a".into()], &root, ""), ["/a"]);
+    }
+
+    /// What a hostile or broken provider hands back in a listing (a WebDAV server whose
+    /// hrefs hold `..`, NUL or backslashes, or name other folders): dropped, never passed
+    /// on; plain entries stay.
+    #[test]
+    fn listing_entries_outside_the_folder_or_not_plain_are_dropped() {
+        let folder = StoragePath::parse("/docs").unwrap_or_else(|_| StoragePath::root());
+        let entries: Vec<String> = [
+            "/docs/a.txt",
+            "/docs/sub/",
+            "/docs/sub/b.txt",
+            "/docs/a/../../escape.txt",
+            "/docs/./x",
+            "/docs//x",
+            "/docs/nul\0.txt",
+            "/docs/back\\slash.txt",
+            "/docs/%2e%2e/y",
+            "/docsx/other.txt",
+            "/other/c.txt",
+            "/docs",
+            "/docs/",
+            "docs/rel.txt",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            as_sent(entries.clone(), &folder, "/docs"),
+            ["/docs/a.txt", "/docs/sub/", "/docs/sub/b.txt"]
+        );
+        assert_eq!(
+            as_sent(entries, &folder, "docs/"),
+            ["docs/a.txt", "docs/sub/", "docs/sub/b.txt"]
+        );
+        let root = StoragePath::root();
+        assert_eq!(
+            as_sent(
+                vec!["/a".into(), "/../b".into(), "//c".into(), "d".into()],
+                &root,
+                "/"
+            ),
+            ["/a"]
+        );
     }
 }

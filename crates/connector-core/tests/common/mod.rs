@@ -73,12 +73,21 @@ impl FileStorage for Echo {
         folder: &StoragePath,
         recursive: bool,
     ) -> Result<Vec<String>> {
-        Ok(vec![
+        // Entries inside the folder, as a provider lists them (the core drops others).
+        let prefix = if folder.is_root() {
+            String::new()
+        } else {
+            folder.as_string()
+        };
+        Ok([
             format!("user={}", creds.username().unwrap_or("-")),
             format!("token={}", creds.token().expose_secret()),
             format!("folder={folder}"),
             format!("recursive={recursive}"),
-        ])
+        ]
+        .into_iter()
+        .map(|entry| format!("{prefix}/{entry}"))
+        .collect())
     }
 
     /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart.
