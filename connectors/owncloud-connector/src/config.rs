@@ -18,9 +18,12 @@ pub const DEFAULT_LIST_CONCURRENCY: usize = 8;
 const MIB: u64 = 1024 * 1024;
 /// Uploads larger than this go in chunks, unless configured.
 pub const DEFAULT_CHUNK_THRESHOLD: u64 = 32 * MIB;
-/// The chunk size, unless configured: each upload in flight holds one chunk in memory,
-/// so 4 concurrent uploads hold 32 MiB.
+/// The chunk size, unless configured: each chunked upload in flight holds one chunk in
+/// memory.
 pub const DEFAULT_CHUNK_SIZE: u64 = 8 * MIB;
+/// What all chunk buffers together may hold, unless configured: 4 chunked uploads at
+/// once; more run as plain PUTs.
+pub const DEFAULT_CHUNK_MEMORY: u64 = 32 * MIB;
 /// Nextcloud's chunking v2 limits (developer manual, "Chunked file upload"): 5 MiB to
 /// 5 GiB per chunk except the last. We cap lower: a chunk is held in memory.
 const CHUNK_SIZE_RANGE: std::ops::RangeInclusive<u64> = 5 * MIB..=1024 * MIB;
@@ -43,6 +46,7 @@ pub struct OwncloudConfig {
     pub owncloud_list_concurrency: Option<usize>,
     pub owncloud_chunk_threshold_bytes: Option<u64>,
     pub owncloud_chunk_size_bytes: Option<u64>,
+    pub owncloud_chunk_memory_bytes: Option<u64>,
 }
 
 impl fmt::Debug for OwncloudConfig {
@@ -84,6 +88,7 @@ pub const KEYS: &[&str] = &[
     "OWNCLOUD_LIST_CONCURRENCY",
     "OWNCLOUD_CHUNK_THRESHOLD_BYTES",
     "OWNCLOUD_CHUNK_SIZE_BYTES",
+    "OWNCLOUD_CHUNK_MEMORY_BYTES",
 ];
 
 /// Keys that may come from `<KEY>_FILE` (Kubernetes Secrets).
@@ -191,12 +196,19 @@ impl Settings {
                 ),
             ));
         }
-        let chunking = Chunking {
-            threshold: c
-                .owncloud_chunk_threshold_bytes
-                .unwrap_or(DEFAULT_CHUNK_THRESHOLD),
-            chunk_size: chunk_size as usize,
-        };
+        let memory = c
+            .owncloud_chunk_memory_bytes
+            .unwrap_or(DEFAULT_CHUNK_MEMORY);
+        if memory < chunk_size {
+            return Err(ConfigError::new(
+                "OWNCLOUD_CHUNK_MEMORY_BYTES",
+                format!("must hold at least one chunk ({chunk_size} bytes), not {memory}"),
+            ));
+        }
+        let threshold = c
+            .owncloud_chunk_threshold_bytes
+            .unwrap_or(DEFAULT_CHUNK_THRESHOLD);
+        let chunking = Chunking::new(threshold, chunk_size as usize, memory);
         Ok(Self {
             installation_url,
             internal_url,
@@ -290,6 +302,14 @@ mod tests {
             ..base()
         };
         assert_eq!(key_of(&common, &auth).as_deref(), Some("OWNCLOUD_AUTH"));
+        let no_room = OwncloudConfig {
+            owncloud_chunk_memory_bytes: Some(4 * MIB),
+            ..base()
+        };
+        assert_eq!(
+            key_of(&common, &no_room).as_deref(),
+            Some("OWNCLOUD_CHUNK_MEMORY_BYTES")
+        );
         for bad in [MIB, 4 * 1024 * MIB] {
             let chunk = OwncloudConfig {
                 owncloud_chunk_size_bytes: Some(bad),

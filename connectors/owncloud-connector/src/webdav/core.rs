@@ -6,10 +6,10 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bytes::Bytes;
+use connector_core::answer;
 use connector_core::http::Upstream;
 use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
-use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
 use reqwest::{Method, RequestBuilder, Response};
@@ -30,9 +30,6 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// What a PROPFIND asks for: the DAV basics plus ownCloud's ids and folder sizes.
 const PROPFIND_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><d:resourcetype/><d:getcontentlength/><d:getcontenttype/><d:getetag/><d:getlastmodified/><oc:fileid/><oc:size/><oc:permissions/></d:prop></d:propfind>"#;
-
-/// The most of a one-file PROPFIND answer we read.
-const MAX_STAT_ANSWER: usize = 64 * 1024;
 
 /// Where the user's files are (`EFSS_SYSTEM`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,18 +420,8 @@ impl DavCore {
         if resp.status().as_u16() != 207 {
             return Err(Self::fail(resp, &what, creds).await);
         }
-        // One file's answer is small; a server must not make us hold more.
-        let mut xml = Vec::new();
-        let mut body = resp.bytes_stream();
-        while let Some(piece) = body.next().await {
-            let piece = piece?;
-            if xml.len() + piece.len() > MAX_STAT_ANSWER {
-                return Err(ConnectorError::BadGateway(format!(
-                    "the server's checksums of {what} are longer than {MAX_STAT_ANSWER} bytes"
-                )));
-            }
-            xml.extend_from_slice(&piece);
-        }
+        // One file's answer: one entry's worth (`MAX_UPSTREAM_ANSWER_BYTES`) at most.
+        let xml = answer::read_capped(resp, self.bounds.max_entry_bytes, &what).await?;
         integrity::parse_oc_checksums(&String::from_utf8_lossy(&xml))
             .map_err(|e| bad_multistatus(e, &what))
     }

@@ -152,7 +152,7 @@ impl FileStorage for OwncloudStorage {
                 .0
             }
         };
-        writer::write(&self.core, creds, &target, upload, mode, self.chunking).await
+        writer::write(&self.core, creds, &target, upload, mode, &self.chunking).await
     }
 
     async fn delete(&self, creds: &Credentials, path: &StoragePath) -> Result<()> {

@@ -16,6 +16,7 @@
 //! streaming (see [`verify`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -25,6 +26,7 @@ use connector_core::transfer::{hashing, DigestHandle};
 use connector_core::{ConnectorError, Credentials, Result};
 use futures_util::StreamExt;
 use reqwest::Response;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use super::core::{what, DavCore};
@@ -43,13 +45,34 @@ pub fn is_upload_temp(name: &str) -> bool {
 const MAX_CHUNKS: u32 = 10_000;
 
 /// When and how uploads go in chunks (`OWNCLOUD_CHUNK_THRESHOLD_BYTES`,
-/// `OWNCLOUD_CHUNK_SIZE_BYTES`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `OWNCLOUD_CHUNK_SIZE_BYTES`, `OWNCLOUD_CHUNK_MEMORY_BYTES`).
+#[derive(Debug, Clone)]
 pub struct Chunking {
     /// Uploads larger than this (or of unknown size) go in chunks.
     pub threshold: u64,
     /// Bytes per chunk, each held in memory while it is sent (and resent).
     pub chunk_size: usize,
+    /// The chunk buffers all uploads together may hold, in KiB: an upload that finds no
+    /// room goes as a plain PUT, so memory stays bounded however many run at once.
+    buffers: Arc<Semaphore>,
+}
+
+impl Chunking {
+    pub fn new(threshold: u64, chunk_size: usize, memory: u64) -> Self {
+        let kib = usize::try_from(memory / 1024).unwrap_or(Semaphore::MAX_PERMITS);
+        Self {
+            threshold,
+            chunk_size,
+            buffers: Arc::new(Semaphore::new(kib.min(Semaphore::MAX_PERMITS))),
+        }
+    }
+
+    /// Room for one chunk buffer, if there is any now (never waits: the caller is
+    /// sending meanwhile).
+    fn buffer(&self) -> Option<OwnedSemaphorePermit> {
+        let kib = u32::try_from(self.chunk_size.div_ceil(1024)).ok()?;
+        Arc::clone(&self.buffers).try_acquire_many_owned(kib).ok()
+    }
 }
 
 /// Retries of one chunk PUT or of the final MOVE: 0.25 s doubling to 8 s, with jitter,
@@ -354,7 +377,7 @@ pub async fn write(
     path: &StoragePath,
     upload: Upload,
     mode: WriteMode,
-    chunking: Chunking,
+    chunking: &Chunking,
 ) -> Result<()> {
     let Some(parent) = path.parent().filter(|_| path.file_name().is_some()) else {
         return Err(ConnectorError::BadRequest(
@@ -386,7 +409,13 @@ pub async fn write(
     // Read to its end before the last piece goes out: the digests then cover all of it.
     let body = integrity::hold_last(body, || None);
     let dest = core.url(creds, path, false)?;
-    let unsent = if upload.size.is_none_or(|s| s > chunking.threshold) {
+    let large = upload.size.is_none_or(|s| s > chunking.threshold);
+    // Held until the upload is done: the chunk buffer's share of the memory budget.
+    let buffer = large.then(|| chunking.buffer()).flatten();
+    if large && buffer.is_none() {
+        tracing::info!(file = %path, "chunk buffers all in use; uploading in one PUT");
+    }
+    let unsent = if buffer.is_some() {
         let size = upload.size;
         chunked(
             core,
@@ -414,6 +443,16 @@ pub async fn write(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn chunk_buffers_stay_within_the_budget() {
+        let c = Chunking::new(0, 8 << 20, 16 << 20);
+        let (a, b) = (c.buffer(), c.buffer());
+        assert!(a.is_some() && b.is_some());
+        assert!(c.buffer().is_none(), "a third buffer would pass the budget");
+        drop(a);
+        assert!(c.buffer().is_some());
+    }
 
     #[tokio::test]
     async fn chunks_are_cut_at_the_size_whatever_the_pieces() {

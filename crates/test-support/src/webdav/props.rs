@@ -32,6 +32,7 @@ use dav_server::fs::{
 };
 use dav_server::localfs::LocalFs;
 use sha1::Digest as _;
+use tokio::sync::OnceCell;
 
 const OC_NS: &str = "http://owncloud.org/ns";
 
@@ -103,12 +104,16 @@ async fn content_key(path: &Path) -> Option<ContentKey> {
     })
 }
 
+/// Checksums being computed, or computed (`None`: the file could not be read).
+type Hashed = OnceCell<Option<Sums>>;
+
 /// The checksums the server reports for its files.
 #[derive(Clone, Default)]
 pub struct Checksums {
     reported: Reported,
-    /// Computed checksums by content version (a large file is hashed once).
-    computed: Arc<Mutex<HashMap<ContentKey, Sums>>>,
+    /// Computed checksums by content version: a large file is hashed once, however many
+    /// requests ask at the same time (ownCloud hashes on upload, so none waits long).
+    computed: Arc<Mutex<HashMap<ContentKey, Arc<Hashed>>>>,
     /// Client-sent checksums, valid while the content version is the one stored with.
     sent: Arc<Mutex<HashMap<PathBuf, (ContentKey, String)>>>,
 }
@@ -162,15 +167,15 @@ impl Checksums {
     }
 
     async fn computed(&self, path: PathBuf, key: ContentKey) -> Option<Sums> {
-        if let Some(s) = self.computed.lock().ok()?.get(&key) {
-            return Some(s.clone());
-        }
-        let sums = tokio::task::spawn_blocking(move || Sums::of_files(&[path]))
-            .await
-            .ok()?
-            .ok()?;
-        self.computed.lock().ok()?.insert(key, sums.clone());
-        Some(sums)
+        let cell = Arc::clone(self.computed.lock().ok()?.entry(key).or_default());
+        cell.get_or_init(|| async move {
+            tokio::task::spawn_blocking(move || Sums::of_files(&[path]).ok())
+                .await
+                .ok()
+                .flatten()
+        })
+        .await
+        .clone()
     }
 }
 
