@@ -140,6 +140,68 @@ impl Direct {
     }
 
     /// One Depth-1 PROPFIND of a server path (`/remote.php/webdav/...`): (href, is folder).
+    /// A chunked upload of `local` to `path`, as a client of the server's chunked-upload
+    /// protocol makes it: MKCOL of an upload folder, numbered chunks of `chunk` bytes, the
+    /// assembling MOVE (ownCloud's and Nextcloud's `/remote.php/dav/uploads/{user}/`).
+    pub async fn chunked_put(&self, path: &str, local: &Path, chunk: usize) -> Result<Transfer> {
+        let folder = format!(
+            "{}/remote.php/dav/uploads/{USER}/bench-{}",
+            self.dav_base,
+            std::process::id()
+        );
+        let dest = self.dav_url(path);
+        let method = |m: &str| reqwest::Method::from_bytes(m.as_bytes()).context("method");
+        let started = Instant::now();
+        let resp = self
+            .http
+            .request(method("MKCOL")?, &folder)
+            .bearer_auth(WEBDAV_TOKEN)
+            .header("Destination", &dest)
+            .send()
+            .await?;
+        ok(resp, "MKCOL of the upload folder").await?;
+        let mut file = tokio::fs::File::open(local).await?;
+        let total = file.metadata().await?.len();
+        let mut n = 0u32;
+        loop {
+            let mut buf = vec![0u8; chunk];
+            let mut filled = 0;
+            while filled < chunk {
+                let got = tokio::io::AsyncReadExt::read(&mut file, &mut buf[filled..]).await?;
+                if got == 0 {
+                    break;
+                }
+                filled += got;
+            }
+            if filled == 0 {
+                break;
+            }
+            buf.truncate(filled);
+            n += 1;
+            let resp = self
+                .http
+                .put(format!("{folder}/{n}"))
+                .bearer_auth(WEBDAV_TOKEN)
+                .header("Destination", &dest)
+                .header("OC-Total-Length", total)
+                .body(buf)
+                .send()
+                .await?;
+            ok(resp, "chunk PUT").await?;
+        }
+        let resp = self
+            .http
+            .request(method("MOVE")?, format!("{folder}/.file"))
+            .bearer_auth(WEBDAV_TOKEN)
+            .header("Destination", &dest)
+            .header("Overwrite", "T")
+            .header("OC-Total-Length", total)
+            .send()
+            .await?;
+        ok(resp, "assembling MOVE").await?;
+        Ok(upload_done(total, started))
+    }
+
     pub async fn propfind(&self, server_path: &str) -> Result<Vec<(String, bool)>> {
         let resp = self
             .http

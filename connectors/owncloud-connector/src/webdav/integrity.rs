@@ -4,8 +4,9 @@
 //! ownCloud reports checksums as `ALGO:hex` items: in PROPFIND, `oc:checksums` holds one
 //! or more `oc:checksum` elements (ownCloud 10 puts `SHA1:… MD5:… ADLER32:…` in one),
 //! and a download carries `OC-Checksum: SHA1:…`. Nextcloud reports only what a client
-//! sent. We compare every algorithm we computed (SHA1, MD5, SHA256) that the server
-//! names; one that differs is a failed transfer; none in common means nothing to check.
+//! sent. We compare every algorithm we computed (SHA1, and the core's SHA256) that the
+//! server names; one that differs is a failed transfer; none in common means nothing to
+//! check.
 
 use bytes::Bytes;
 use connector_core::interface::ByteStream;
@@ -19,9 +20,11 @@ use connector_core::transfer::{hashing, Algorithm, Digests};
 
 const OC: &[u8] = b"http://owncloud.org/ns";
 
-/// The digests computed for comparison: what ownCloud reports (the core adds the SHA-256
-/// that RDS gets).
-pub const ALGORITHMS: &[Algorithm] = &[Algorithm::Sha1, Algorithm::Md5];
+/// The digest computed for comparison: SHA1, which ownCloud 10 stores for every file,
+/// sends as `OC-Checksum` on downloads, and which our chunked uploads send for Nextcloud
+/// to store. (MD5, which ownCloud also reports, would add the slowest hash of all to every
+/// transfer and prove nothing more.)
+pub const ALGORITHMS: &[Algorithm] = &[Algorithm::Sha1];
 
 /// A Depth-0 PROPFIND body asking only for the checksums.
 pub const PROPFIND_CHECKSUMS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -164,9 +167,8 @@ mod tests {
     async fn owncloud_lists_are_read_and_compared() {
         let d = digests(b"abc").await;
         let xml = format!(
-            r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:o="http://owncloud.org/ns"><d:response><d:href>/x</d:href><d:propstat><d:prop><o:checksums><o:checksum>SHA1:{} MD5:{} ADLER32:024d0127</o:checksum></o:checksums></d:prop></d:propstat></d:response></d:multistatus>"#,
-            d.sha1.as_deref().unwrap(),
-            d.md5.as_deref().unwrap().to_uppercase()
+            r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:o="http://owncloud.org/ns"><d:response><d:href>/x</d:href><d:propstat><d:prop><o:checksums><o:checksum>SHA1:{} MD5:900150983CD24FB0D6963F7D28E17F72 ADLER32:024d0127</o:checksum></o:checksums></d:prop></d:propstat></d:response></d:multistatus>"#,
+            d.sha1.as_deref().unwrap().to_uppercase()
         );
         let list = parse_oc_checksums(&xml).unwrap().unwrap();
         assert_eq!(compare(&list, &d), Verdict::Match);
@@ -175,6 +177,10 @@ mod tests {
             Verdict::Mismatch("SHA1")
         );
         assert_eq!(compare("ADLER32:024d0127", &d), Verdict::Unchecked);
+        assert_eq!(
+            compare("MD5:900150983cd24fb0d6963f7d28e17f72", &d),
+            Verdict::Unchecked
+        );
         let empty = r#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/x</d:href></d:response></d:multistatus>"#;
         assert_eq!(parse_oc_checksums(empty).unwrap(), None);
     }

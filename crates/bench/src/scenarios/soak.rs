@@ -147,6 +147,22 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
         hwm_mib: hwm,
         cpu_per_gib: cpu,
     });
+    // The same chunked protocol driven directly (8 MiB chunks, the connector's default):
+    // what the server's chunk handling and assembly cost by themselves.
+    let chunked = d
+        .chunked_put("/soak/direct.bin", &src, 8 << 20)
+        .await?
+        .mib_per_s();
+    let copy = ctx.cloud.join("soak/direct.bin");
+    verified("direct chunked upload", &sha256_file(&copy).await?, &want)?;
+    std::fs::remove_file(&copy)?;
+    rows.push(Row {
+        label: "`POST /storage/file` vs a direct chunked upload",
+        direct: chunked,
+        via,
+        hwm_mib: hwm,
+        cpu_per_gib: cpu,
+    });
 
     // Zenodo uploads, as RDS sends them.
     let (dep, bucket) = d.create_deposition("soak").await?;
