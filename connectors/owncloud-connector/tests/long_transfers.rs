@@ -74,12 +74,11 @@ async fn a_steady_upload_longer_than_the_idle_timeout_arrives_whole() {
         len,
     );
     let started = Instant::now();
-    let resp = reqwest::Client::new()
-        .post(format!("http://{}/storage/file", conn.addr()))
-        .header("content-type", form.content_type())
-        .header("content-length", form.content_length())
-        .body(form.body())
-        .send()
+    let resp = form
+        .post(
+            &reqwest::Client::new(),
+            &format!("http://{}/storage/file", conn.addr()),
+        )
         .await
         .unwrap();
     let status = resp.status().as_u16();
@@ -207,17 +206,10 @@ async fn a_provider_that_stops_taking_the_upload_is_cut() {
         len,
     )
     .pace(1024 * 1024, Duration::from_millis(1));
-    let resp = tokio::time::timeout(
-        CUT_WITHIN,
-        reqwest::Client::new()
-            .post(format!("http://{}/storage/file", conn.addr()))
-            .header("content-type", form.content_type())
-            .header("content-length", form.content_length())
-            .body(form.body())
-            .send(),
-    )
-    .await
-    .expect("a stalled provider is cut, not waited for");
+    let url = format!("http://{}/storage/file", conn.addr());
+    let resp = tokio::time::timeout(CUT_WITHIN, form.post(&reqwest::Client::new(), &url))
+        .await
+        .expect("a stalled provider is cut, not waited for");
     let resp = resp.unwrap();
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap();

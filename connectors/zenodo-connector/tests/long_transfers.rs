@@ -38,13 +38,11 @@ async fn a_steady_upload_longer_than_the_idle_timeout_arrives_whole() {
         len,
     );
     let started = Instant::now();
-    let resp = env
-        .http
-        .post(env.url(&format!("/metadata/project/{id}/files")))
-        .header("content-type", form.content_type())
-        .header("content-length", form.content_length())
-        .body(form.body())
-        .send()
+    let resp = form
+        .post(
+            &env.http,
+            &env.url(&format!("/metadata/project/{id}/files")),
+        )
         .await
         .unwrap();
     let status = resp.status().as_u16();

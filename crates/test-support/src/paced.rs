@@ -92,6 +92,22 @@ impl PacedForm {
         reqwest::Body::wrap_stream(head.chain(file).chain(tail))
     }
 
+    /// POSTs the form to `url`, paced, with its `Content-Length` (as RDS's exporter sends
+    /// a file: the length of the whole request, none of the part).
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        client
+            .post(url)
+            .header("content-type", self.content_type())
+            .header("content-length", self.content_length())
+            .body(self.body())
+            .send()
+            .await
+    }
+
     /// Sends the head and the first `sent` file bytes over a raw connection to
     /// `addr` (`path` on it), then stops sending and keeps the connection open: the
     /// caller that stalls. Read its answer from the returned stream.

@@ -432,6 +432,38 @@ fn mimetype(name: &str) -> String {
     }
 }
 
+/// What a bucket call does: reading is allowed after publishing, writing is not.
+#[derive(PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The deposition whose bucket is `bucket`, if the caller owns it: 404 for an unknown
+/// bucket, 403 for another user's, and 403 for a write once the record is published
+/// (its bucket is locked).
+fn bucket_of<'a>(
+    req: &HttpRequest,
+    g: &'a mut State,
+    bucket: &str,
+    access: Access,
+) -> Result<&'a mut Deposition, HttpResponse> {
+    let owner = authenticate(req, g)?;
+    let Some(dep) = g.depositions.values_mut().find(|d| d.bucket == bucket) else {
+        return Err(error(404, "Bucket does not exist."));
+    };
+    if dep.owner != owner {
+        return Err(error(
+            403,
+            "You don't have the permission to access the requested resource.",
+        ));
+    }
+    if access == Access::Write && dep.submitted {
+        return Err(error(403, "Bucket is locked: the record is published."));
+    }
+    Ok(dep)
+}
+
 /// `PUT /api/files/{bucket}/{key}`: the raw body is the file. Needs `Content-Length`:
 /// a chunked body is refused with 400 (zenodo/zenodo#1986).
 pub(crate) async fn bucket_put(
@@ -443,20 +475,7 @@ pub(crate) async fn bucket_put(
     let (bucket, key) = path.into_inner();
     let (blob, file_id, dep_id, corrupt) = {
         let mut g = lock(&st);
-        let owner = tri!(authenticate(&req, &g));
-        let Some(dep) = g.depositions.values().find(|d| d.bucket == bucket) else {
-            return error(404, "Bucket does not exist.");
-        };
-        if dep.owner != owner {
-            return error(
-                403,
-                "You don't have the permission to access the requested resource.",
-            );
-        }
-        if dep.submitted {
-            return error(403, "Bucket is locked: the record is published.");
-        }
-        let dep_id = dep.id;
+        let dep_id = tri!(bucket_of(&req, &mut g, &bucket, Access::Write)).id;
         let (blob, file_id) = new_blob_path(&mut g);
         let corrupt = g.corrupt_uploads > 0;
         g.corrupt_uploads = g.corrupt_uploads.saturating_sub(1);
@@ -581,17 +600,8 @@ pub(crate) async fn bucket_get(
 ) -> HttpResponse {
     let (bucket, key) = path.into_inner();
     let file = {
-        let g = lock(&st);
-        let owner = tri!(authenticate(&req, &g));
-        let Some(dep) = g.depositions.values().find(|d| d.bucket == bucket) else {
-            return error(404, "Bucket does not exist.");
-        };
-        if dep.owner != owner {
-            return error(
-                403,
-                "You don't have the permission to access the requested resource.",
-            );
-        }
+        let mut g = lock(&st);
+        let dep = tri!(bucket_of(&req, &mut g, &bucket, Access::Read));
         match dep.files.iter().find(|f| f.key == key) {
             Some(f) => f.clone(),
             None => return error(404, "Object does not exist."),
@@ -627,19 +637,7 @@ pub(crate) async fn bucket_delete(
 ) -> HttpResponse {
     let (bucket, key) = path.into_inner();
     let mut g = lock(&st);
-    let owner = tri!(authenticate(&req, &g));
-    let Some(dep) = g.depositions.values_mut().find(|d| d.bucket == bucket) else {
-        return error(404, "Bucket does not exist.");
-    };
-    if dep.owner != owner {
-        return error(
-            403,
-            "You don't have the permission to access the requested resource.",
-        );
-    }
-    if dep.submitted {
-        return error(403, "Bucket is locked: the record is published.");
-    }
+    let dep = tri!(bucket_of(&req, &mut g, &bucket, Access::Write));
     match dep.files.iter().position(|f| f.key == key) {
         Some(i) => {
             let f = dep.files.remove(i);
