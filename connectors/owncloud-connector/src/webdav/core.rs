@@ -31,6 +31,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 const PROPFIND_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><d:resourcetype/><d:getcontentlength/><d:getcontenttype/><d:getetag/><d:getlastmodified/><oc:fileid/><oc:size/><oc:permissions/></d:prop></d:propfind>"#;
 
+/// The slowest rate at which a server is expected to read a file it assembles or
+/// checksums (a NAS behind ownCloud): 16 MiB/s, so 20 GiB may take 21 minutes.
+pub const WHOLE_FILE_BYTES_PER_SEC: u64 = 16 << 20;
+
 /// Where the user's files are (`EFSS_SYSTEM`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -382,8 +386,21 @@ impl DavCore {
         if let Some(sum) = checksum {
             req = req.header("OC-Checksum", sum);
         }
-        let empty: ByteStream = Box::pin(futures_util::stream::empty());
-        self.http.send_transfer(req, empty, Some(0)).await
+        Ok(self
+            .http
+            .send_by(req, self.whole_file_deadline(total))
+            .await?)
+    }
+
+    /// The deadline of a call in which the server reads a whole file of `bytes` (the
+    /// assembling MOVE; the checksums of a file just written, which a server may compute
+    /// only then): the response deadline plus the file at [`WHOLE_FILE_BYTES_PER_SEC`].
+    /// A fixed deadline failed a 20 GiB upload after its last chunk had gone.
+    fn whole_file_deadline(&self, bytes: Option<u64>) -> std::time::Instant {
+        let reading = bytes.unwrap_or(0) / WHOLE_FILE_BYTES_PER_SEC;
+        std::time::Instant::now()
+            + self.http.response_timeout()
+            + std::time::Duration::from_secs(reading)
     }
 
     /// DELETE of a chunked upload's folder: the documented abort.
@@ -405,6 +422,7 @@ impl DavCore {
         &self,
         creds: &Credentials,
         path: &StoragePath,
+        size: Option<u64>,
     ) -> Result<Option<String>> {
         let req = self
             .request(
@@ -415,7 +433,10 @@ impl DavCore {
             .header("Depth", "0")
             .header(CONTENT_TYPE, "application/xml; charset=utf-8")
             .body(integrity::PROPFIND_CHECKSUMS);
-        let resp = self.http.send(req).await?;
+        let resp = self
+            .http
+            .send_by(req, self.whole_file_deadline(size))
+            .await?;
         let what = what("file", path);
         if resp.status().as_u16() != 207 {
             return Err(Self::fail(resp, &what, creds).await);

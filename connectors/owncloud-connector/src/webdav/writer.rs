@@ -349,7 +349,7 @@ async fn verify(
             ours.bytes
         )));
     }
-    let Some(list) = core.checksums(creds, path).await? else {
+    let Some(list) = core.checksums(creds, path, size).await? else {
         return Ok(());
     };
     let Verdict::Mismatch(algo) = integrity::compare(&list, &ours) else {

@@ -171,6 +171,11 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
         .bucket_put(&bucket, "direct.bin", body, len)
         .await?
         .mib_per_s();
+    // Each copy is checked and removed before the next (disk space: two copies at most).
+    for f in ctx.stack.p.zenodo.files(dep) {
+        verified(&format!("Zenodo {}", f.key), &f.sha256, &want)?;
+    }
+    delete_objects(ctx, &bucket, &["direct.bin"]).await?;
     let (body, len) = file_body(&src).await?;
     let project = dep.to_string();
     let (via, hwm, cpu) = measured(
@@ -182,7 +187,7 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
     for f in ctx.stack.p.zenodo.files(dep) {
         verified(&format!("Zenodo {}", f.key), &f.sha256, &want)?;
     }
-    delete_objects(ctx, &bucket, &["direct.bin", "via.bin"]).await?;
+    delete_objects(ctx, &bucket, &["via.bin"]).await?;
     rows.push(Row {
         label: "`POST .../files` vs bucket PUT",
         direct,

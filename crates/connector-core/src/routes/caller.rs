@@ -1,4 +1,4 @@
-//! Noticing a caller who has gone, so its work stops.
+//! Noticing a caller who has gone, so its work stops (and the connection's socket options).
 //!
 //! actix-web keeps running a handler after its caller has closed the connection (a read
 //! end-of-stream may be an HTTP half-close), so a listing of a tree without end went on
@@ -20,6 +20,12 @@ struct CallerSocket(std::net::TcpStream);
 
 /// `HttpServer::on_connect`: remembers the socket of a plain TCP connection.
 pub(crate) fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
+    // An answer's head and its body can leave in two writes (a download's first bytes
+    // come from its own pump); with Nagle's algorithm on, the second waits for the
+    // caller's delayed ACK, 40 ms per small request.
+    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let _ = tcp.set_nodelay(true);
+    }
     #[cfg(unix)]
     if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
         use std::os::fd::AsFd;

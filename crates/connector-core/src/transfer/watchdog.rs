@@ -8,9 +8,9 @@
 //!   as the provider takes it, so the watchdog runs beside the request, not inside the
 //!   stream. While the body flows, the idle timeout applies; once it has all been sent,
 //!   the response deadline applies to the answer's head.
-//! - a download to a caller who stops reading ([`to_caller`]): the provider's bytes are
-//!   pumped by a task of their own, which gives up (and releases the provider) when the
-//!   caller has taken nothing for the idle timeout.
+//! - a download to a caller who stops reading ([`to_caller`]): a watchdog task beside it
+//!   drops the provider's stream (releasing the provider) when the caller has taken
+//!   nothing for the idle timeout.
 
 use std::future::Future as _;
 use std::pin::Pin;
@@ -20,13 +20,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::interface::ByteStream;
-
-/// Chunks buffered between a download's provider and its caller.
-const TO_CALLER_CHUNKS: usize = 8;
 
 fn secs(d: Duration) -> String {
     format!("{:.0} s", d.as_secs_f64().max(1.0))
@@ -178,37 +175,93 @@ pub(crate) async fn stalled(
     }
 }
 
-/// Pumps a download to the caller through a small buffer: a caller who takes nothing for
-/// `idle` makes the pump stop and drop the provider's stream (and connection); the
-/// caller then sees the body end early, which is a broken transfer for a sized answer.
+/// A download on its way to the caller, who may stop reading: actix then stops polling
+/// it, so a watchdog task beside it checks when it was last polled and, after `idle`
+/// without, drops the provider's stream (and its connection). The caller then sees the
+/// body end early, a broken transfer for a sized answer. The bytes themselves go straight
+/// through (no channel, no second task per chunk).
 pub(crate) fn to_caller(body: ByteStream, idle: Duration) -> ByteStream {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(TO_CALLER_CHUNKS);
-    let mut body = idle_timeout(body, idle);
-    tokio::spawn(async move {
-        while let Some(item) = body.next().await {
-            let failed = item.is_err();
-            match tokio::time::timeout(idle, tx.send(item)).await {
-                Ok(Ok(())) if !failed => {}
-                Ok(Ok(())) => return,
-                // The caller went away.
-                Ok(Err(_)) => return,
-                Err(_) => {
-                    tracing::warn!(
-                        idle_secs = idle.as_secs(),
-                        "the caller stopped reading a download; the transfer is cut"
-                    );
-                    return;
-                }
+    let shared = Arc::new(CallerSide {
+        origin: Instant::now(),
+        last_polled: AtomicU64::new(0),
+        body: std::sync::Mutex::new(Some(idle_timeout(body, idle))),
+        finished: tokio::sync::Notify::new(),
+    });
+    tokio::spawn(watch_caller(shared.clone(), idle));
+    Box::pin(CallerBody(shared))
+}
+
+struct CallerSide {
+    origin: Instant,
+    /// Milliseconds since `origin` of the caller's last poll.
+    last_polled: AtomicU64,
+    /// `None` once ended, failed, or cut.
+    body: std::sync::Mutex<Option<ByteStream>>,
+    /// The body ended, or the caller went away: the watchdog can stop.
+    finished: tokio::sync::Notify,
+}
+
+async fn watch_caller(side: Arc<CallerSide>, idle: Duration) {
+    loop {
+        let last = side.origin + Duration::from_millis(side.last_polled.load(Ordering::Relaxed));
+        // A provider that stalls is the provider's idle timeout's to report.
+        let deadline = last + idle + Duration::from_millis(500);
+        tokio::select! {
+            () = side.finished.notified() => return,
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+        let last = side.origin + Duration::from_millis(side.last_polled.load(Ordering::Relaxed));
+        if last.elapsed() < idle {
+            continue;
+        }
+        // The caller is not polling, so nothing holds the lock for long.
+        if let Ok(mut body) = side.body.lock() {
+            if body.take().is_some() {
+                tracing::warn!(
+                    idle_secs = idle.as_secs(),
+                    "the caller stopped reading a download; the transfer is cut"
+                );
             }
         }
-    });
-    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+        return;
+    }
+}
+
+struct CallerBody(Arc<CallerSide>);
+
+impl Stream for CallerBody {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let side = &self.0;
+        let now = side.origin.elapsed().as_millis() as u64;
+        side.last_polled.store(now, Ordering::Relaxed);
+        let Ok(mut guard) = side.body.lock() else {
+            return Poll::Ready(Some(Err(std::io::Error::other("the download is poisoned"))));
+        };
+        let Some(body) = guard.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let item = std::task::ready!(body.as_mut().poll_next(cx));
+        if !matches!(item, Some(Ok(_))) {
+            *guard = None;
+            side.finished.notify_one();
+        }
+        Poll::Ready(item)
+    }
+}
+
+impl Drop for CallerBody {
+    fn drop(&mut self) {
+        self.0.finished.notify_one();
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use futures_util::StreamExt as _;
 
     fn paced(pieces: usize, every: Duration) -> ByteStream {
         Box::pin(futures_util::stream::unfold(0, move |n| async move {
