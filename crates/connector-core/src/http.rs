@@ -185,12 +185,14 @@ impl Upstream {
         }
     }
 
-    /// A download's body, cut when the provider sends no byte for the idle timeout.
+    /// A download's body as a [`ByteStream`], its errors without URLs. The idle timeout
+    /// is the core's to apply, once, where it hands any provider's download to the
+    /// caller (`transfer::watchdog::to_caller`).
     pub fn download_body(&self, resp: Response) -> ByteStream {
-        let body = resp
-            .bytes_stream()
-            .map_err(|e| std::io::Error::other(e.without_url()));
-        watchdog::idle_timeout(Box::pin(body), self.idle_timeout)
+        Box::pin(
+            resp.bytes_stream()
+                .map_err(|e| std::io::Error::other(e.without_url())),
+        )
     }
 
     async fn observe(

@@ -219,7 +219,7 @@ impl DavCore {
         }
     }
 
-    /// A download's body, cut when the server sends no byte for the idle timeout.
+    /// A download's body (the core cuts it when it stalls).
     pub fn body(&self, resp: Response) -> ByteStream {
         self.http.download_body(resp)
     }
