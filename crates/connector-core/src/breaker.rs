@@ -307,9 +307,7 @@ mod tests {
     }
 
     fn fail(b: &Arc<Breaker>) {
-        if let Ok(p) = b.admit() {
-            p.record(Outcome::Failed);
-        }
+        b.admit().unwrap().record(Outcome::Failed);
     }
 
     #[test]
@@ -318,7 +316,7 @@ mod tests {
         fail(&b);
         fail(&b);
         // An answer ends the run.
-        b.admit().map(|p| p.record(Outcome::Answered)).ok();
+        b.admit().unwrap().record(Outcome::Answered);
         fail(&b);
         fail(&b);
         assert!(
@@ -332,7 +330,7 @@ mod tests {
         let probe = b.admit();
         assert!(probe.is_ok(), "the cool-down is over: one probe");
         assert!(b.admit().is_err(), "only one probe at a time");
-        probe.map(|p| p.record(Outcome::Answered)).ok();
+        probe.unwrap().record(Outcome::Answered);
         assert!(b.admit().is_ok(), "closed again");
     }
 
@@ -345,7 +343,7 @@ mod tests {
         drop(b.admit());
         let probe = b.admit();
         assert!(probe.is_ok(), "the abandoned probe freed the slot");
-        probe.map(|p| p.record(Outcome::Failed)).ok();
+        probe.unwrap().record(Outcome::Failed);
         assert!(b.admit().is_err(), "a failed probe opens the circuit again");
     }
 

@@ -234,8 +234,8 @@ mod tests {
                 .and_then(|v| v.to_str().ok()),
             Some("application/problem+json")
         );
-        let body = resp.into_body().try_into_bytes().unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let body = resp.into_body().try_into_bytes().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["status"], 400);
         assert_eq!(v["title"], "Bad Request");
         assert_eq!(v["detail"], "the deposit is incomplete");

@@ -260,12 +260,10 @@ mod tests {
         assert!(Upstream::new("x", &settings(None)).is_ok());
         let missing = Upstream::new("x", &settings(Some("/nonexistent/ca.pem".into())));
         assert!(matches!(missing, Err(HttpSetupError::CaFile { .. })));
-        let dir = std::env::temp_dir().join(format!("ca-test-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let not_pem = dir.join("not.pem");
-        let _ = std::fs::write(&not_pem, "hello");
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
         let bad = Upstream::new("x", &settings(Some(not_pem)));
         assert!(matches!(bad, Err(HttpSetupError::CaPem(_))));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
