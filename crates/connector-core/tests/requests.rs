@@ -48,11 +48,12 @@ async fn session_and_normal_user_ids() {
     assert_eq!(s, 200);
     assert_eq!(
         v["files"],
+        // A recursive listing comes sorted.
         json!([
-            "/user=alice",
+            "/folder=%2F",
+            "/recursive=true",
             "/token=tok:with:colons",
-            "/folder=/",
-            "/recursive=true"
+            "/user=alice"
         ])
     );
 
@@ -67,7 +68,7 @@ async fn session_and_normal_user_ids() {
         json!([
             "/a b/user=émilie@uni.example",
             "/a b/token=looked-up-token",
-            "/a b/folder=/a b",
+            "/a b/folder=%2Fa b",
             "/a b/recursive=false"
         ])
     );
@@ -127,7 +128,7 @@ async fn query_string_form() {
         json!([
             "/x/#y/user=ü",
             "/x/#y/token=t+k",
-            "/x/#y/folder=/x/#y",
+            "/x/#y/folder=%2Fx%2F#y",
             "/x/#y/recursive=false"
         ])
     );
