@@ -340,6 +340,25 @@ async fn declared_size_must_match_the_content() {
     c.stop().await;
 }
 
+/// A provider that serves no ranges never sees the caller's `Range`: the whole file
+/// comes back as a 200, and no `Accept-Ranges` promises otherwise.
+#[actix_web::test]
+async fn ranges_reach_only_providers_that_serve_them() {
+    let (c, _) = start(None).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/storage/file", c.url()))
+        .header("Range", "bytes=0-0")
+        .json(&json!({"userId": "port-echo://u:t", "filepath": "/1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("accept-ranges"), None);
+    assert_eq!(r.headers().get("content-range"), None);
+    assert_eq!(r.bytes().await.unwrap().len(), 64 * 1024);
+    c.stop().await;
+}
+
 #[actix_web::test]
 async fn undeclared_methods_are_405_with_allow() {
     let (c, _) = start(None).await;

@@ -10,7 +10,9 @@ use connector_core::descriptor::{
     FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
     ServiceDescriptor,
 };
-use connector_core::interface::{Entry, FileDownload, FileStorage, StoragePath, Upload, WriteMode};
+use connector_core::interface::{
+    ContentRange, Entry, Extent, FileDownload, FileStorage, StoragePath, Upload, WriteMode,
+};
 use connector_core::{Built, CommonConfig, Credentials, Result};
 use futures_util::StreamExt;
 use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
@@ -86,13 +88,24 @@ impl FileStorage for Echo {
         .collect()
     }
 
-    /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart.
+    /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart. Echo
+    /// serves no ranges: a `Range` reaching it is the core's mistake, answered with one
+    /// byte as a 206 (so a test sees it).
     async fn get_file(
         &self,
         _: &Credentials,
         path: &StoragePath,
-        _: Option<&str>,
+        range: Option<&str>,
     ) -> Result<FileDownload> {
+        if range.is_some() {
+            let one = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"x"))]);
+            return Ok(FileDownload {
+                extent: Extent::Partial {
+                    content_range: ContentRange::new(0, 0, None).unwrap(),
+                },
+                ..FileDownload::full(Box::pin(one), Some(1))
+            });
+        }
         let n: u64 = path.file_name().and_then(|n| n.parse().ok()).unwrap_or(1);
         let chunks = futures_util::stream::iter(0..n).then(|_| async {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
