@@ -3,7 +3,12 @@
 //! A provider crate implements [`FileStorage`], [`Metadata`] or both; the core mounts them
 //! under `/storage` and `/metadata`, parses requests, resolves credentials and renders
 //! answers. Nothing here mentions actix: a provider never touches the web framework.
-//! Every method has a default answering 501, so a new connector compiles from day one.
+//! Providers return typed values (listing [`Entry`]s, a [`FileDownload`] whose
+//! [`Extent`] says whole or part, [`FileRecord`]s); what RDS callers expect of them
+//! (the listing's strings, the retry of a percent-decoded path, file ids by index or
+//! name) is the core's. Every operation has a default answering 501, so a new connector
+//! compiles from day one; the capability questions (`supports_ranges`, `exists`) have
+//! safe defaults.
 
 mod body;
 mod download;
