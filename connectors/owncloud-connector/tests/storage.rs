@@ -211,6 +211,13 @@ async fn range_requests() {
             .and_then(|v| v.to_str().ok()),
         Some("bytes 6-8/10")
     );
+    // ownCloud serves ranges, so the core says so.
+    assert_eq!(
+        resp.headers()
+            .get("accept-ranges")
+            .and_then(|v| v.to_str().ok()),
+        Some("bytes")
+    );
     assert_eq!(resp.text().await.unwrap(), "RDS");
 }
 
