@@ -129,7 +129,10 @@ pub fn from_parts(
             "Zenodo answered 404 (not found) for {what}: a wrong id, a deleted draft, or a record already published"
         )),
         s if said.is_empty() => ConnectorError::from_upstream(s, wait, what),
-        s => ConnectorError::from_upstream(s, wait, what).map_detail(|d| format!("{d}; Zenodo{said}")),
+        s => {
+            let err = ConnectorError::from_upstream(s, wait, what);
+            err.map_detail(|d| format!("{d}; Zenodo{said}"))
+        }
     }
 }
 
