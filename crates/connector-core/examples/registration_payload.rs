@@ -4,10 +4,7 @@
 mod samples;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let payloads: Vec<_> = samples::samples()?
-        .iter()
-        .map(|d| d.registration_payload())
-        .collect();
+    let payloads = samples::payloads()?;
     println!("{}", serde_json::to_string_pretty(&payloads)?);
     Ok(())
 }

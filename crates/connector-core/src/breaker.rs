@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::error::ConnectorError;
+use crate::error::{retry_after_secs, ConnectorError};
 use crate::http::DisplayNoUrl;
 use crate::metrics;
 
@@ -276,20 +276,16 @@ impl From<UpstreamError> for ConnectorError {
 impl From<CircuitOpen> for ConnectorError {
     fn from(o: CircuitOpen) -> Self {
         let secs = retry_after_secs(o.retry_after);
-        ConnectorError::CircuitOpen {
+        ConnectorError::RetryLater {
             detail: format!(
                 "{} did not answer several calls in a row (connect failures or timeouts); \
                  calls fail at once for {secs} s, then one is let through to probe it",
                 o.upstream
             ),
             retry_after_secs: secs,
+            rate_limited: false,
         }
     }
-}
-
-/// Whole seconds for `Retry-After`, at least 1.
-fn retry_after_secs(d: Duration) -> u64 {
-    (d.as_millis().div_ceil(1000) as u64).max(1)
 }
 
 #[cfg(test)]

@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::descriptor::{
-    FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
-    ServiceDescriptor,
+    AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, OAuth2Descriptor,
+    RedirectUrl, ServiceAuth, ServiceDescriptor, TokenUrl,
 };
 use connector_core::interface::{
     ContentRange, Entry, Extent, FileDownload, FileStorage, StoragePath, Upload, WriteMode,
 };
 use connector_core::{Built, CommonConfig, Credentials, Result};
 use futures_util::StreamExt;
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
 use secrecy::ExposeSecret;
 
 pub const CLIENT_SECRET: &str = "client-secret-never-logged";
@@ -23,7 +22,6 @@ pub const CLIENT_SECRET: &str = "client-secret-never-logged";
 pub fn descriptor(name: &str) -> ServiceDescriptor {
     ServiceDescriptor {
         servicename: name.into(),
-        implements: vec![Interface::FileStorage],
         file_transfer_mode: FileTransferMode::Active,
         file_transfer_archive: FileTransferArchive::None,
         auth: ServiceAuth::OAuth2(OAuth2Descriptor {
