@@ -204,12 +204,6 @@ impl Credentials {
         }
         text.windows(ECHO_MIN_CHARS).any(|w| runs.contains(w))
     }
-
-    /// `Bearer <token>`, for an `Authorization` header. The caller marks the header
-    /// sensitive (the core's [`Upstream`] client does) so it is never logged.
-    pub fn bearer(&self) -> String {
-        format!("Bearer {}", self.token.expose_secret())
-    }
 }
 
 impl fmt::Debug for Credentials {
