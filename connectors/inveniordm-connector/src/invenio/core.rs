@@ -1,0 +1,454 @@
+//! A small client of InvenioRDM's REST API: drafts, draft files, publish and the user's
+//! records, with the bearer token in a sensitive header (never in a URL), answers read up
+//! to `MAX_UPSTREAM_ANSWER_BYTES`, bounded retries, and Invenio's errors mapped.
+//!
+//! Record routes ask for `application/vnd.inveniordm.v1+json`: every instance answers it
+//! in the RDM shape, while zenodo.org answers `application/json` in its legacy shape
+//! (zenodo-rdm `site/zenodo_rdm/resources.py`). URLs are built from `INVENIORDM_ADDRESS`,
+//! never taken from the answers' links, so the token goes to no other host.
+
+use std::time::{Duration, Instant};
+
+use connector_core::answer::json_capped;
+use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
+use connector_core::interface::ByteStream;
+use connector_core::{ConnectorError, Credentials};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{json, Value};
+use url::Url;
+
+use super::error;
+
+/// The RDM shape on every instance (invenio-rdm-records `resources/config.py`).
+pub const RDM_JSON: &str = "application/vnd.inveniordm.v1+json";
+/// `/api/user/records`' largest sensible page (Invenio allows `page * size <= 10000`).
+const PAGE_SIZE: usize = 100;
+
+/// Bounded retries: a 429 (nothing was done) is retried for every call whose body can be
+/// sent again, after the server's wait; 502/503/504 and connection failures only for
+/// idempotent calls. Never more than `max_tries`, never a wait over `max_wait`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_tries: usize,
+    pub base_delay: Duration,
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_tries: 3,
+            base_delay: Duration::from_millis(500),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, PUT, DELETE: retried on 429, 5xx and connection failures.
+    Idempotent,
+    /// POST (create, init, commit, publish): retried on 429 only.
+    Once,
+    /// A streamed body that cannot be sent again: one attempt.
+    Single,
+}
+
+#[derive(Clone, Debug)]
+pub struct InvenioApi {
+    http: Upstream,
+    base: Url,
+    policy: RetryPolicy,
+    max_answer_bytes: usize,
+    max_pages: usize,
+}
+
+/// One attempt's request: a small call, or an upload of `len` bytes.
+enum Attempt {
+    Call(RequestBuilder),
+    Transfer {
+        req: RequestBuilder,
+        body: ByteStream,
+        len: u64,
+    },
+}
+
+impl InvenioApi {
+    pub fn new(
+        http: Upstream,
+        base: Url,
+        policy: RetryPolicy,
+        max_answer_bytes: usize,
+        max_pages: usize,
+    ) -> Self {
+        Self {
+            http,
+            base,
+            policy,
+            max_answer_bytes,
+            max_pages,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        crate::descriptor::join(&self.base, path)
+    }
+
+    fn record_url(&self, id: &str) -> String {
+        self.url(&format!("api/records/{}", path_segment(id)))
+    }
+
+    fn files_url(&self, id: &str) -> String {
+        format!("{}/draft/files", self.record_url(id))
+    }
+
+    fn file_url(&self, id: &str, key: &str) -> String {
+        format!("{}/{}", self.files_url(id), path_segment(key))
+    }
+
+    async fn json_of(&self, resp: Response, what: &str) -> Result<Value, ConnectorError> {
+        json_capped(resp, self.max_answer_bytes, what).await
+    }
+
+    /// Sends the request `make` builds, once per attempt, retrying per the policy.
+    async fn send(
+        &self,
+        creds: &Credentials,
+        idempotency: Idempotency,
+        what: &str,
+        make: impl Fn() -> Result<Attempt, ConnectorError>,
+    ) -> Result<Response, ConnectorError> {
+        let deadline = Instant::now() + self.http.response_timeout();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let (result, transfer) = match make()? {
+                Attempt::Call(req) => (
+                    self.http.send_by(req, deadline).await.map_err(|e| {
+                        let retry = e.is_connect() || e.is_request() && !e.is_timeout();
+                        (ConnectorError::from(e), retry)
+                    }),
+                    false,
+                ),
+                Attempt::Transfer { req, body, len } => (
+                    self.http
+                        .send_transfer(req, body, Some(len))
+                        .await
+                        .map_err(|e| (e, false)),
+                    true,
+                ),
+            };
+            let (err, retry_5xx, wait, status) = match result {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let wait = matches!(status, 429 | 503)
+                        .then(|| error::server_wait(resp.headers()))
+                        .flatten();
+                    let err = error::from_response(resp, what, creds).await;
+                    (err, matches!(status, 502..=504), wait, Some(status))
+                }
+                Err((err, retry)) => (err, retry, None, None),
+            };
+            let retry = match idempotency {
+                Idempotency::Idempotent => status == Some(429) || retry_5xx,
+                Idempotency::Once => status == Some(429),
+                Idempotency::Single => false,
+            };
+            if !retry || tries >= self.policy.max_tries {
+                return Err(err);
+            }
+            let backoff = self.policy.base_delay * 2u32.saturating_pow(tries as u32 - 1);
+            let wait = wait.unwrap_or(backoff);
+            // A wait past the policy's limit, or past a small call's deadline, is not
+            // started: the caller gets the answer now (429/503 with the wait) instead.
+            if wait > self.policy.max_wait || !transfer && Instant::now() + wait > deadline {
+                return Err(err);
+            }
+            tracing::info!(
+                what,
+                tries,
+                wait_ms = wait.as_millis() as u64,
+                "retrying an InvenioRDM call"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn call(
+        &self,
+        creds: &Credentials,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+        what: &str,
+    ) -> Result<Response, ConnectorError> {
+        let make = || {
+            let req = self
+                .http
+                .client()
+                .request(method.clone(), url)
+                .header(ACCEPT, RDM_JSON);
+            let req = authorized(req, creds, AuthScheme::Bearer)?;
+            Ok(Attempt::Call(match body {
+                Some(b) => req.json(b),
+                None => req,
+            }))
+        };
+        self.send(creds, idempotency, what, make).await
+    }
+
+    async fn call_json(
+        &self,
+        creds: &Credentials,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+        what: &str,
+    ) -> Result<Value, ConnectorError> {
+        let resp = self
+            .call(creds, method, url, body, idempotency, what)
+            .await?;
+        self.json_of(resp, what).await
+    }
+
+    /// The user's unpublished drafts, all pages (`GET /api/user/records?q=is_published:false`).
+    /// A listing still full at the last page allowed is a 502 naming the limit: a shortened
+    /// list would tell RDS that projects it knows are gone.
+    pub async fn list_drafts(&self, creds: &Credentials) -> Result<Vec<Value>, ConnectorError> {
+        let what = "the list of the user's drafts";
+        let mut all = Vec::new();
+        for page in 1..=self.max_pages {
+            let url = format!(
+                "{}?q=is_published%3Afalse&sort=newest&size={PAGE_SIZE}&page={page}",
+                self.url("api/user/records")
+            );
+            let v = self
+                .call_json(
+                    creds,
+                    Method::GET,
+                    &url,
+                    None,
+                    Idempotency::Idempotent,
+                    what,
+                )
+                .await?;
+            let Some(hits) = v.pointer("/hits/hits").and_then(Value::as_array) else {
+                return Err(ConnectorError::BadGateway(format!(
+                    "InvenioRDM's answer for {what} has no hits"
+                )));
+            };
+            let n = hits.len();
+            all.extend(
+                hits.iter()
+                    .filter(|h| h.get("is_published") != Some(&Value::Bool(true)))
+                    .cloned(),
+            );
+            let total = v.pointer("/hits/total").and_then(Value::as_u64);
+            if n < PAGE_SIZE || total.is_some_and(|t| (page * PAGE_SIZE) as u64 >= t) {
+                return Ok(all);
+            }
+        }
+        Err(ConnectorError::BadGateway(format!(
+            "{what} goes on past {} pages of {PAGE_SIZE}, the limit INVENIORDM_MAX_PAGES",
+            self.max_pages
+        )))
+    }
+
+    /// `POST /api/records` (201).
+    pub async fn create(&self, creds: &Credentials, body: &Value) -> Result<Value, ConnectorError> {
+        let url = self.url("api/records");
+        self.call_json(
+            creds,
+            Method::POST,
+            &url,
+            Some(body),
+            Idempotency::Once,
+            "a new draft",
+        )
+        .await
+    }
+
+    pub async fn get_draft(&self, creds: &Credentials, id: &str) -> Result<Value, ConnectorError> {
+        let url = format!("{}/draft", self.record_url(id));
+        let what = format!("draft {id}");
+        self.call_json(
+            creds,
+            Method::GET,
+            &url,
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await
+    }
+
+    /// `PUT /api/records/{id}/draft`: replaces the draft's metadata and access.
+    pub async fn put_draft(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        body: &Value,
+    ) -> Result<Value, ConnectorError> {
+        let url = format!("{}/draft", self.record_url(id));
+        let what = format!("the metadata of draft {id}");
+        self.call_json(
+            creds,
+            Method::PUT,
+            &url,
+            Some(body),
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await
+    }
+
+    pub async fn delete_draft(&self, creds: &Credentials, id: &str) -> Result<(), ConnectorError> {
+        let url = format!("{}/draft", self.record_url(id));
+        let what = format!("draft {id}");
+        self.call(
+            creds,
+            Method::DELETE,
+            &url,
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `POST .../draft/actions/publish` (202 with the record).
+    pub async fn publish(&self, creds: &Credentials, id: &str) -> Result<Value, ConnectorError> {
+        let url = format!("{}/draft/actions/publish", self.record_url(id));
+        let what = format!("publishing draft {id}");
+        self.call_json(creds, Method::POST, &url, None, Idempotency::Once, &what)
+            .await
+    }
+
+    /// The draft's file entries, in Invenio's order.
+    pub async fn list_files(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let what = format!("the files of draft {id}");
+        let v = self
+            .call_json(
+                creds,
+                Method::GET,
+                &self.files_url(id),
+                None,
+                Idempotency::Idempotent,
+                &what,
+            )
+            .await?;
+        match v.get("entries") {
+            Some(Value::Array(a)) => Ok(a.clone()),
+            _ => Err(ConnectorError::BadGateway(format!(
+                "InvenioRDM's answer for {what} has no entries"
+            ))),
+        }
+    }
+
+    /// Step 1: `POST .../draft/files` with `[{"key"}]` (201); the new entry, `pending`.
+    pub async fn init_file(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+    ) -> Result<Value, ConnectorError> {
+        let what = format!("the upload of {key:?} to draft {id}");
+        let body = json!([{ "key": key }]);
+        let v = self
+            .call_json(
+                creds,
+                Method::POST,
+                &self.files_url(id),
+                Some(&body),
+                Idempotency::Once,
+                &what,
+            )
+            .await?;
+        v.get("entries")
+            .and_then(Value::as_array)
+            .and_then(|e| {
+                e.iter()
+                    .find(|f| f.get("key").and_then(Value::as_str) == Some(key))
+            })
+            .cloned()
+            .ok_or_else(|| {
+                ConnectorError::BadGateway(format!(
+                    "InvenioRDM did not list {key:?} after its init"
+                ))
+            })
+    }
+
+    /// Step 2: `PUT .../files/{key}/content`, `application/octet-stream` with a
+    /// Content-Length, as a transfer (the core's idle watchdog, no overall deadline).
+    pub async fn put_content(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+        body: super::writer::UploadBody,
+    ) -> Result<Value, ConnectorError> {
+        let what = format!("the content of {key:?} in draft {id}");
+        let url = format!("{}/content", self.file_url(id, key));
+        let len = body.length();
+        let idempotency = body.idempotency();
+        let body = std::sync::Mutex::new(body);
+        let make = || {
+            let mut body = body
+                .lock()
+                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
+            let req = self
+                .http
+                .client()
+                .put(&url)
+                .header(CONTENT_TYPE, "application/octet-stream");
+            Ok(Attempt::Transfer {
+                req: authorized(req, creds, AuthScheme::Bearer)?,
+                body: body.attempt()?,
+                len,
+            })
+        };
+        let resp = self.send(creds, idempotency, &what, make).await?;
+        self.json_of(resp, &what).await
+    }
+
+    /// Step 3: `POST .../files/{key}/commit` (200 with `checksum: "md5:..."`, `size`).
+    pub async fn commit(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+    ) -> Result<Value, ConnectorError> {
+        let what = format!("the commit of {key:?} in draft {id}");
+        let url = format!("{}/commit", self.file_url(id, key));
+        self.call_json(creds, Method::POST, &url, None, Idempotency::Once, &what)
+            .await
+    }
+
+    pub async fn delete_file(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+    ) -> Result<(), ConnectorError> {
+        let what = format!("file {key:?} of draft {id}");
+        self.call(
+            creds,
+            Method::DELETE,
+            &self.file_url(id, key),
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await?;
+        Ok(())
+    }
+}
