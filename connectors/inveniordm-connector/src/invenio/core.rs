@@ -421,6 +421,8 @@ impl InvenioApi {
     }
 
     /// Step 3: `POST .../files/{key}/commit` (200 with `checksum: "md5:..."`, `size`).
+    /// Repeatable: a second commit of the same object changes nothing (invenio-records-
+    /// resources `FilesManager.commit` sets the same object version again).
     pub async fn commit(
         &self,
         creds: &Credentials,
@@ -429,7 +431,7 @@ impl InvenioApi {
     ) -> Result<Value, ConnectorError> {
         let what = format!("the commit of {key:?} in draft {id}");
         let url = format!("{}/commit", self.file_url(id, key));
-        self.call_json(creds, Method::POST, &url, None, Idempotency::Once, &what)
+        self.call_json(creds, Method::POST, &url, None, Idempotency::Idempotent, &what)
             .await
     }
 
