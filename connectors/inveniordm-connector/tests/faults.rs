@@ -18,7 +18,10 @@ async fn a_corrupted_copy_is_a_502_and_is_removed() {
     let (s, body) = env.upload(&id, "c.bin", bytes(10_000, 3)).await;
     assert_eq!(s, 502, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("md5"), "{body}");
-    assert!(env.emu.files(&id).is_empty(), "no pending or corrupt file is left");
+    assert!(
+        env.emu.files(&id).is_empty(),
+        "no pending or corrupt file is left"
+    );
     // The next try goes through.
     assert_eq!(env.upload(&id, "c.bin", bytes(10_000, 3)).await.0, 200);
     env.stop().await;
@@ -29,11 +32,18 @@ async fn server_errors_are_retried_where_safe() {
     let env = start().await;
     let id = env.create(sample_crate()).await;
     // A small file's content is in memory: its PUT is sent again; the commit is repeatable.
-    env.emu.fail_next_on("PUT", &format!("/api/records/{id}/draft/files/"), 1, 503);
-    env.emu.fail_next_on("POST", &format!("/api/records/{id}/draft/files/s.txt/commit"), 1, 502);
+    env.emu
+        .fail_next_on("PUT", &format!("/api/records/{id}/draft/files/"), 1, 503);
+    env.emu.fail_next_on(
+        "POST",
+        &format!("/api/records/{id}/draft/files/s.txt/commit"),
+        1,
+        502,
+    );
     assert_eq!(env.upload(&id, "s.txt", b"small".to_vec()).await.0, 200);
     // A large streamed body cannot be sent twice: the 503 comes back, the entry goes.
-    env.emu.fail_next_on("PUT", &format!("/api/records/{id}/draft/files/"), 1, 503);
+    env.emu
+        .fail_next_on("PUT", &format!("/api/records/{id}/draft/files/"), 1, 503);
     let (s, _) = env.upload(&id, "big.bin", bytes(3_000_000, 4)).await;
     assert_eq!(s, 503);
     let keys: Vec<String> = env.emu.files(&id).into_iter().map(|f| f.key).collect();
@@ -41,7 +51,11 @@ async fn server_errors_are_retried_where_safe() {
     // A create (POST) is not repeated after a 5xx: it may have happened.
     env.emu.fail_next_on("POST", "/api/records", 1, 500);
     let (s, _) = env
-        .call(Method::POST, "/metadata/project", json!({"userId": user_id(), "metadata": null}))
+        .call(
+            Method::POST,
+            "/metadata/project",
+            json!({"userId": user_id(), "metadata": null}),
+        )
         .await;
     assert_eq!(s, 502);
     env.stop().await;
@@ -53,7 +67,10 @@ async fn rate_limits_are_waited_for_or_passed_on() {
     env.emu.rate_limit_next(1, 1);
     let started = std::time::Instant::now();
     env.create(sample_crate()).await;
-    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "waited for Retry-After"
+    );
     // Longer than the policy's longest wait: answered at once, with Invenio's wait.
     env.emu.rate_limit_next(1, 60);
     let resp = env
@@ -70,7 +87,10 @@ async fn rate_limits_are_waited_for_or_passed_on() {
 
 #[actix_web::test]
 async fn limits_refuse_before_any_byte_is_sent() {
-    let limits = Limits { max_files: 2, ..Limits::default() };
+    let limits = Limits {
+        max_files: 2,
+        ..Limits::default()
+    };
     let env = start_as(Flavour::Stock, limits, |c| c.inveniordm_max_files = Some(2)).await;
     let id = env.create(sample_crate()).await;
     assert_eq!(env.upload(&id, "1", b"1".to_vec()).await.0, 200);
@@ -80,8 +100,18 @@ async fn limits_refuse_before_any_byte_is_sent() {
     env.emu.clear_requests();
     let (s, body) = env.upload(&id, "3", b"3".to_vec()).await;
     assert_eq!(s, 400, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("INVENIORDM_MAX_FILES"), "{body}");
-    assert!(env.emu.requests().iter().all(|r| r.method == "GET"), "{:?}", env.emu.requests());
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("INVENIORDM_MAX_FILES"),
+        "{body}"
+    );
+    assert!(
+        env.emu.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        env.emu.requests()
+    );
     env.stop().await;
 }
 
@@ -89,11 +119,36 @@ async fn limits_refuse_before_any_byte_is_sent() {
 async fn bad_input_is_a_clear_4xx() {
     let env = start().await;
     for (method, path, body, want) in [
-        (Method::GET, "/metadata/project/..%2Fx", json!({"userId": user_id()}), 400),
-        (Method::GET, "/metadata/project/nope-nope", json!({"userId": user_id()}), 404),
-        (Method::POST, "/metadata/project", json!({"userId": user_id(), "metadata": {"@graph": 3}}), 400),
-        (Method::POST, "/metadata/project", json!({"userId": user_id(), "metadata": [1]}), 400),
-        (Method::GET, "/metadata/project", json!({"userId": "port-inveniordm://alice:wrong"}), 401),
+        (
+            Method::GET,
+            "/metadata/project/..%2Fx",
+            json!({"userId": user_id()}),
+            400,
+        ),
+        (
+            Method::GET,
+            "/metadata/project/nope-nope",
+            json!({"userId": user_id()}),
+            404,
+        ),
+        (
+            Method::POST,
+            "/metadata/project",
+            json!({"userId": user_id(), "metadata": {"@graph": 3}}),
+            400,
+        ),
+        (
+            Method::POST,
+            "/metadata/project",
+            json!({"userId": user_id(), "metadata": [1]}),
+            400,
+        ),
+        (
+            Method::GET,
+            "/metadata/project",
+            json!({"userId": "port-inveniordm://alice:wrong"}),
+            401,
+        ),
     ] {
         let (s, answer) = env.call(method.clone(), path, body).await;
         assert_eq!(s, want, "{method} {path}: {answer}");
@@ -103,7 +158,11 @@ async fn bad_input_is_a_clear_4xx() {
     let mut crate_ = sample_crate();
     crate_["@graph"][1]["license"] = json!("no-such-license-1.0");
     let (s, answer) = env
-        .call(Method::POST, "/metadata/project", json!({"userId": user_id(), "metadata": crate_}))
+        .call(
+            Method::POST,
+            "/metadata/project",
+            json!({"userId": user_id(), "metadata": crate_}),
+        )
         .await;
     assert_eq!(s, 400, "{answer}");
     env.stop().await;
@@ -114,15 +173,25 @@ async fn the_token_appears_in_no_answer_and_no_log_line() {
     let logs = Logs::capture();
     let env = start().await;
     let id = env.create(sample_crate()).await;
-    env.emu.fail_next_saying(400, &format!("token {TOKEN} is not valid here"));
+    env.emu
+        .fail_next_saying(400, &format!("token {TOKEN} is not valid here"));
     let (s, answer) = env.upload(&id, "t.txt", b"t".to_vec()).await;
     assert_eq!(s, 400);
-    env.emu.fail_next_saying(503, &format!("upstream saw Bearer {TOKEN}"));
+    env.emu
+        .fail_next_saying(503, &format!("upstream saw Bearer {TOKEN}"));
     let (_, answer2) = env
-        .call(Method::GET, &format!("/metadata/project/{id}"), json!({"userId": user_id()}))
+        .call(
+            Method::GET,
+            &format!("/metadata/project/{id}"),
+            json!({"userId": user_id()}),
+        )
         .await;
     env.stop().await;
     for text in [answer.to_string(), answer2.to_string(), logs.text()] {
-        assert!(parts_of(TOKEN, &text, 8).is_empty(), "{:?}", parts_of(TOKEN, &text, 8));
+        assert!(
+            parts_of(TOKEN, &text, 8).is_empty(),
+            "{:?}",
+            parts_of(TOKEN, &text, 8)
+        );
     }
 }

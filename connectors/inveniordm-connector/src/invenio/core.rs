@@ -431,8 +431,15 @@ impl InvenioApi {
     ) -> Result<Value, ConnectorError> {
         let what = format!("the commit of {key:?} in draft {id}");
         let url = format!("{}/commit", self.file_url(id, key));
-        self.call_json(creds, Method::POST, &url, None, Idempotency::Idempotent, &what)
-            .await
+        self.call_json(
+            creds,
+            Method::POST,
+            &url,
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await
     }
 
     pub async fn delete_file(
