@@ -48,8 +48,13 @@ async fn concurrent_uploads_are_whole_and_memory_stays_bounded() {
     let started = Instant::now();
     let tasks: Vec<_> = (0..UPLOADS)
         .map(|i| {
-            let (http, base, user_id, block, id) =
-                (http.clone(), base.clone(), user_id.clone(), block.clone(), id.clone());
+            let (http, base, user_id, block, id) = (
+                http.clone(),
+                base.clone(),
+                user_id.clone(),
+                block.clone(),
+                id.clone(),
+            );
             tokio::spawn(async move {
                 let mut form = reqwest::multipart::Form::new()
                     .text("userId", user_id)

@@ -136,7 +136,10 @@ pub fn to_ro_crate(md: &Map<String, Value>) -> Value {
         root.insert("name".into(), json!(t));
     }
     if let Some(d) = str_at(&md_value, "/description") {
-        root.insert("description".into(), json!(html_to_text(d)));
+        let text = html_to_text(d);
+        if !text.trim().is_empty() {
+            root.insert("description".into(), json!(text.trim()));
+        }
     }
     if let Some(d) = str_at(&md_value, "/publication_date") {
         root.insert("datePublished".into(), json!(d));
@@ -151,10 +154,15 @@ pub fn to_ro_crate(md: &Map<String, Value>) -> Value {
     if !authors.is_empty() {
         root.insert("author".into(), Value::Array(authors));
     }
-    let keywords: Vec<&str> = list(md, "subjects")
+    let mut keywords: Vec<&str> = Vec::new();
+    for k in list(md, "subjects")
         .iter()
         .filter_map(|s| str_at(s, "/subject"))
-        .collect();
+    {
+        if !keywords.contains(&k) {
+            keywords.push(k);
+        }
+    }
     if !keywords.is_empty() {
         root.insert("keywords".into(), json!(keywords));
     }

@@ -1,6 +1,8 @@
 //! An RO-Crate 1.1 (schema.org JSON-LD) document → InvenioRDM metadata. Total: any JSON
 //! gives a result, never a panic (fuzzed, and the round trip is a property test).
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::values::{
@@ -12,9 +14,12 @@ use super::values::{
 /// a hostile document can cause (lookups are linear).
 const MAX_ENTITIES: usize = 10_000;
 const MAX_VALUES: usize = 1_000;
+/// How many references (or `@value` nestings) one text may follow.
+const MAX_TEXT_HOPS: usize = 4;
 
 pub struct Crate<'a> {
-    graph: Vec<&'a Map<String, Value>>,
+    /// Entities by `@id` (the first of each id), so a reference costs one lookup.
+    by_id: HashMap<&'a str, &'a Map<String, Value>>,
     root: Option<&'a Map<String, Value>>,
 }
 
@@ -55,7 +60,7 @@ impl<'a> Crate<'a> {
         let Some(Value::Array(graph)) = doc.get("@graph") else {
             // A single entity is its own root.
             return Self {
-                graph: Vec::new(),
+                by_id: HashMap::new(),
                 root: Some(doc),
             };
         };
@@ -77,7 +82,13 @@ impl<'a> Crate<'a> {
             .find(|e| id_of(e) == Some(about))
             .or_else(|| graph.iter().find(|e| id_of(e) == Some("./")))
             .copied();
-        Self { graph, root }
+        let mut by_id = HashMap::new();
+        for e in &graph {
+            if let Some(id) = id_of(e) {
+                by_id.entry(id).or_insert(*e);
+            }
+        }
+        Self { by_id, root }
     }
 
     /// A value as an entity: a reference `{"@id"}` is looked up, an inline object is itself.
@@ -85,12 +96,7 @@ impl<'a> Crate<'a> {
         let o = v.as_object()?;
         if o.len() == 1 {
             if let Some(id) = id_of(o) {
-                return self
-                    .graph
-                    .iter()
-                    .find(|e| id_of(e) == Some(id))
-                    .copied()
-                    .or(Some(o));
+                return self.by_id.get(id).copied().or(Some(o));
             }
         }
         Some(o)
@@ -98,13 +104,20 @@ impl<'a> Crate<'a> {
 
     /// A value as text: a string, a number, `{"@value"}`, or an entity's `name`.
     fn text(&self, v: &'a Value) -> Option<String> {
+        self.text_within(v, MAX_TEXT_HOPS)
+    }
+
+    /// [`Self::text`] following at most `hops` references or nestings: an entity whose
+    /// name refers to itself must not recurse for ever (found by the stability test).
+    fn text_within(&self, v: &'a Value, hops: usize) -> Option<String> {
+        let hops = hops.checked_sub(1)?;
         let s = match v {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
-            Value::Object(o) if o.contains_key("@value") => self.text(&o["@value"])?,
+            Value::Object(o) if o.contains_key("@value") => self.text_within(&o["@value"], hops)?,
             Value::Object(_) => {
                 let e = self.entity(v)?;
-                self.text(prop(e, "name")?)?
+                self.text_within(prop(e, "name")?, hops)?
             }
             _ => return None,
         };
