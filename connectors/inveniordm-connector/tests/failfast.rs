@@ -56,7 +56,11 @@ async fn a_hang_is_a_504_within_the_deadline() {
 
 #[tokio::test]
 async fn a_reset_or_garbage_is_a_502() {
-    let (status, _) = status_against(Mode::Reset { declared: 1000, sent: 10 }).await;
+    let (status, _) = status_against(Mode::Reset {
+        declared: 1000,
+        sent: 10,
+    })
+    .await;
     assert_eq!(status, 502);
     let html = Mode::Respond {
         status: 200,

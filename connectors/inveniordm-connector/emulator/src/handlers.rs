@@ -15,7 +15,7 @@ use md5::{Digest as _, Md5};
 use serde_json::{json, Map, Value};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::state::{timestamp, Draft, FileStatus, Flavour, State, StoredFile};
+use crate::state::{timestamp, Draft, FileStatus, Flavour, Multipart, State, StoredFile};
 use crate::validate::{self, field_error};
 
 pub(crate) type Shared = Arc<Mutex<State>>;
@@ -454,7 +454,10 @@ pub(crate) async fn list_files(
 /// `POST .../draft/files` with `[{"key": ...}, ...]`: 201 with every entry, the new ones
 /// `pending`. Refused: not a non-empty list ("No files to upload.", `init_files`), a
 /// missing key, a key already there, a transfer type other than local `L`, more files than
-/// `RDM_RECORDS_MAX_FILES_COUNT` (`FilesCountExceededException`, 400).
+/// `RDM_RECORDS_MAX_FILES_COUNT` (`FilesCountExceededException`, 400). A multipart entry
+/// (`transfer: {type: "M", parts, part_size}` and `size`) where offered: the three are
+/// required (`MultipartTransfer.init_file`, `MultipartStorageExt.multipart_initialize_upload`
+/// for local storage: "... requires part_size."), and the parts must cover the size.
 pub(crate) async fn init_files(
     req: HttpRequest,
     id: web::Path<String>,
@@ -467,6 +470,7 @@ pub(crate) async fn init_files(
     let max = g.limits.max_files;
     let dir = g.files_dir.clone();
     let first_blob = g.next_blob;
+    let offered = g.multipart;
     let d = tri!(find_draft(&mut g, &owner, &id));
     let Some(entries) = body.as_array() else {
         return validation(vec![field_error("_schema", "Invalid input type.")]);
@@ -478,7 +482,7 @@ pub(crate) async fn init_files(
     let mut errors = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         match e.get("key").and_then(Value::as_str) {
-            Some(k) if !k.is_empty() => keys.push(k.to_owned()),
+            Some(k) if !k.is_empty() => keys.push((k.to_owned(), None)),
             _ => errors.push(field_error(
                 &format!("{i}.key"),
                 "Missing data for required field.",
@@ -490,8 +494,37 @@ pub(crate) async fn init_files(
             .and_then(Value::as_str)
         {
             None | Some("L") => {}
+            Some("M") if offered => {
+                let num = |v: Option<&Value>| v.and_then(Value::as_u64).filter(|n| *n > 0);
+                let t = e.get("transfer");
+                let Some(parts) = num(t.and_then(|t| t.get("parts"))) else {
+                    return error(400, "Multipart file transfer requires parts.");
+                };
+                let Some(size) = num(e.get("size")) else {
+                    return error(400, "Multipart file transfer requires file size.");
+                };
+                let Some(part_size) = num(t.and_then(|t| t.get("part_size"))) else {
+                    return error(
+                        400,
+                        "Multipart file transfer to local storage requires part_size.",
+                    );
+                };
+                if (parts - 1).saturating_mul(part_size) >= size
+                    || parts.saturating_mul(part_size) < size
+                {
+                    return error(400, "The parts do not cover the file size.");
+                }
+                if let Some(last) = keys.last_mut() {
+                    last.1 = Some(Multipart {
+                        parts,
+                        part_size,
+                        size,
+                        received: Default::default(),
+                    });
+                }
+            }
             // Other transfer types are the instance's permission (`IfTransferType`):
-            // this instance offers only local transfers.
+            // this instance does not offer them.
             Some("M" | "F" | "R") => return error(403, "Permission denied."),
             Some(_) => errors.push(field_error(
                 &format!("{i}.transfer.type"),
@@ -509,20 +542,30 @@ pub(crate) async fn init_files(
             "Uploading selected files will result in exceeding the max amount per record.",
         );
     }
-    for k in &keys {
-        if d.files.iter().any(|f| &f.key == k) || keys.iter().filter(|x| *x == k).count() > 1 {
+    for (k, _) in &keys {
+        if d.files.iter().any(|f| &f.key == k) || keys.iter().filter(|x| &x.0 == k).count() > 1 {
             return error(400, &format!("File with key {k} already exists."));
         }
     }
     let now = timestamp();
-    for (n, key) in keys.into_iter().enumerate() {
+    for (n, (key, multipart)) in keys.into_iter().enumerate() {
         let blob = first_blob + n as u64;
+        let path = dir.join(format!("blob-{blob}"));
+        if let Some(m) = &multipart {
+            // The local storage preallocates the file (`storage.initialize(size=size)`).
+            let made = std::fs::File::create(&path).and_then(|f| f.set_len(m.size));
+            if made.is_err() {
+                return error(500, "Internal server error.");
+            }
+        }
         d.files.push(StoredFile {
+            multipart,
+            checksum_ready: true,
             key,
             status: FileStatus::Pending { content: false },
             size: 0,
             md5: String::new(),
-            path: dir.join(format!("blob-{blob}")),
+            path,
             file_id: format!("f{blob:08}"),
             created: now.clone(),
             updated: now.clone(),
@@ -628,6 +671,10 @@ pub(crate) async fn put_content(
                 &format!("File with key \"{key}\" is already committed."),
             );
         }
+        if f.multipart.is_some() {
+            // A multipart file takes its content by parts (`.../content/{part}`).
+            return error(400, "This file is uploaded in parts.");
+        }
         let declared = req
             .headers()
             .get("content-length")
@@ -719,22 +766,175 @@ pub(crate) async fn commit(
     st: web::Data<Shared>,
 ) -> HttpResponse {
     let (id, key) = path.into_inner();
+    // A multipart file's MD5 is computed here, from the assembled blob, outside the lock.
+    let assembled = {
+        let mut g = lock(&st);
+        let owner = tri!(authenticate(&req, &g));
+        let d = tri!(find_draft(&mut g, &owner, &id));
+        let f = tri!(file_of(d, &key));
+        match &f.multipart {
+            // `MultipartTransfer.commit_file` does not check the parts; a file with
+            // holes would be committed. The emulator is stricter.
+            Some(m) if m.received.len() as u64 != m.parts => {
+                return error(400, "Not all parts of the file were uploaded.");
+            }
+            Some(m) => Some((f.path.clone(), m.size)),
+            None => None,
+        }
+    };
+    let md5 = match &assembled {
+        Some((path, _)) => match md5_of(path).await {
+            Ok(m) => Some(m),
+            Err(_) => return error(500, "Internal server error."),
+        },
+        None => None,
+    };
     let mut g = lock(&st);
     let owner = tri!(authenticate(&req, &g));
     let zenodo = g.flavour() == Flavour::Zenodo;
     let d = tri!(find_draft(&mut g, &owner, &id));
     let f = tri!(file_of(d, &key));
+    if let (Some((_, size)), Some(md5)) = (assembled, md5) {
+        f.size = size;
+        f.md5 = md5;
+        f.multipart = None;
+        // The whole-file checksum comes from a background task, after this answer.
+        f.checksum_ready = false;
+        f.status = FileStatus::Pending { content: true };
+    }
     if f.status == (FileStatus::Pending { content: false }) {
         return error(400, &format!("File with key {key} not uploaded yet."));
     }
+
     if zenodo && f.size == 0 {
         return error(400, "Empty files are not accepted.");
     }
     f.status = FileStatus::Completed;
     f.updated = timestamp();
+    let answer = f.clone();
+    f.checksum_ready = true;
+    let d = d.clone();
+    HttpResponse::Ok().json(g.file_json(&d, &answer))
+}
+
+async fn md5_of(path: &std::path::Path) -> std::io::Result<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(hex::encode(md5.finalize()));
+        }
+        md5.update(&buf[..n]);
+    }
+}
+
+/// `PUT .../draft/files/{key}/content/{part}`: one part of a multipart transfer, 200 with
+/// the entry. Refused (`MultipartStorageExt.multipart_set_content`): a part number above
+/// the parts announced, a part but the last not of `part_size` bytes; here also a last
+/// part that does not end the file, and a file that is not a multipart one.
+pub(crate) async fn put_part(
+    req: HttpRequest,
+    path: web::Path<(String, String, u64)>,
+    payload: web::Payload,
+    st: web::Data<Shared>,
+) -> HttpResponse {
+    let (id, key, part) = path.into_inner();
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let (blob, offset, len, corrupt) = {
+        let mut g = lock(&st);
+        let owner = tri!(authenticate(&req, &g));
+        let corrupt = g.corrupt_uploads > 0;
+        let d = tri!(find_draft(&mut g, &owner, &id));
+        let f = tri!(file_of(d, &key));
+        let Some(m) = &f.multipart else {
+            return error(400, "This file is not uploaded in parts.");
+        };
+        if part == 0 || part > m.parts {
+            return error(
+                400,
+                "Part number is higher than total parts sent in multipart initialization.",
+            );
+        }
+        let want = if part < m.parts {
+            m.part_size
+        } else {
+            m.size - (m.parts - 1) * m.part_size
+        };
+        if declared != Some(want) {
+            return error(
+                400,
+                "Size of this part must be equal to part_size sent in multipart initialization.",
+            );
+        }
+        let blob = f.path.clone();
+        let offset = (part - 1) * m.part_size;
+        if corrupt {
+            g.corrupt_uploads -= 1;
+        }
+        (blob, offset, want, corrupt)
+    };
+    if let Err(msg) = write_part(&blob, offset, payload, len, corrupt).await {
+        return error(400, msg);
+    }
+    let mut g = lock(&st);
+    let owner = tri!(authenticate(&req, &g));
+    let d = tri!(find_draft(&mut g, &owner, &id));
+    let f = tri!(file_of(d, &key));
+    if let Some(m) = f.multipart.as_mut() {
+        m.received.insert(part);
+    }
+    f.updated = timestamp();
     let f = f.clone();
     let d = d.clone();
     HttpResponse::Ok().json(g.file_json(&d, &f))
+}
+
+/// Writes exactly `len` bytes of `payload` at `offset` of the preallocated `path`.
+async fn write_part(
+    path: &std::path::Path,
+    offset: u64,
+    mut payload: web::Payload,
+    len: u64,
+    corrupt: bool,
+) -> Result<(), &'static str> {
+    use tokio::io::AsyncSeekExt as _;
+    let failed = "The file upload transfer failed, please try again.";
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .await
+        .map_err(|_| failed)?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(|_| failed)?;
+    let mut written = 0u64;
+    let mut flipped = !corrupt;
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return Err("File is smaller than expected.");
+        };
+        written += chunk.len() as u64;
+        if written > len {
+            return Err("File is larger than expected.");
+        }
+        let mut chunk = chunk.to_vec();
+        if !flipped && !chunk.is_empty() {
+            chunk[0] ^= 0xff;
+            flipped = true;
+        }
+        file.write_all(&chunk).await.map_err(|_| failed)?;
+    }
+    if written != len {
+        return Err("File is smaller than expected.");
+    }
+    file.flush().await.map_err(|_| failed)
 }
 
 /// `GET .../draft/files/{key}/content`: the bytes of a committed file.

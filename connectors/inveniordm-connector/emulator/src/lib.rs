@@ -40,7 +40,7 @@ use serde_json::Value;
 
 use handlers::{lock, Shared};
 use state::{Fault, State};
-pub use state::{FileStatus, Flavour, Limits, LoggedRequest, StoredFile};
+pub use state::{FileStatus, Flavour, Limits, LoggedRequest, Multipart, StoredFile};
 use test_support::server_thread::ServerThread;
 pub use validate::is_edtf;
 
@@ -180,6 +180,12 @@ impl InvenioEmulator {
         lock(&self.state).corrupt_uploads = n;
     }
 
+    /// Offers multipart transfers (`"M"`); without, their init answers 403 as an
+    /// instance whose permissions allow only local transfers.
+    pub fn offer_multipart(&self, offered: bool) {
+        lock(&self.state).multipart = offered;
+    }
+
     /// While down, every call answers 503.
     pub fn set_down(&self, down: bool) {
         lock(&self.state).down = down;
@@ -262,6 +268,10 @@ fn app(
                 .route(
                     &format!("{file}/content"),
                     web::get().to(handlers::get_content),
+                )
+                .route(
+                    &format!("{file}/content/{{part}}"),
+                    web::put().to(handlers::put_part),
                 )
                 .route(&format!("{file}/commit"), web::post().to(handlers::commit))
                 .route(file, web::get().to(handlers::get_file))

@@ -62,6 +62,22 @@ pub struct StoredFile {
     pub file_id: String,
     pub created: String,
     pub updated: String,
+    /// A multipart transfer (`"M"`) in progress; `None` for local ones and after commit.
+    pub multipart: Option<Multipart>,
+    /// Whether `checksum` is shown: a multipart commit leaves it to a background task
+    /// (`recompute_multipart_checksum_task`, invenio-records-resources `services/files/
+    /// tasks.py`), so the commit's answer has none; later reads have it.
+    pub checksum_ready: bool,
+}
+
+/// invenio-records-resources `transfer/providers/multipart.py`: the parts announced at
+/// init, each but the last exactly `part_size` bytes.
+#[derive(Debug, Clone)]
+pub struct Multipart {
+    pub parts: u64,
+    pub part_size: u64,
+    pub size: u64,
+    pub received: std::collections::BTreeSet<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +135,8 @@ pub struct State {
     /// (method, path prefix) filter, or any call.
     pub faults: VecDeque<(Option<(String, String)>, Fault)>,
     pub corrupt_uploads: usize,
+    /// Whether multipart transfers are offered (an instance's `IfTransferType` permission).
+    pub multipart: bool,
     pub down: bool,
     pub log: Vec<LoggedRequest>,
 }
@@ -202,9 +220,27 @@ impl State {
                 "commit": format!("{files}/{key}/commit"),
             },
         });
+        if let Some(m) = &f.multipart {
+            // `MultipartStorageExt.multipart_links`: part URLs, `content` null.
+            let parts: Vec<Value> = (1..=m.parts)
+                .map(|n| {
+                    json!({
+                        "part": n,
+                        "url": format!("{files}/{key}/content/{n}"),
+                        "expiration": "2099-01-01T00:00:00+00:00",
+                    })
+                })
+                .collect();
+            v["transfer"] = json!({"type": "M", "parts": m.parts, "part_size": m.part_size});
+            v["links"]["parts"] = Value::Array(parts);
+            v["links"]["content"] = Value::Null;
+            v["size"] = json!(m.size);
+        }
         if f.status == FileStatus::Completed {
             if let Some(o) = v.as_object_mut() {
-                o.insert("checksum".into(), json!(format!("md5:{}", f.md5)));
+                if f.checksum_ready {
+                    o.insert("checksum".into(), json!(format!("md5:{}", f.md5)));
+                }
                 o.insert("size".into(), json!(f.size));
                 o.insert("mimetype".into(), json!("application/octet-stream"));
                 o.insert("storage_class".into(), json!("L"));

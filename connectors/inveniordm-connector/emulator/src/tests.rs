@@ -377,3 +377,50 @@ async fn faults_carry_rate_limit_headers() {
     assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
     assert!(t.emu.requests().iter().all(|r| r.query.is_empty()));
 }
+
+#[actix_web::test]
+async fn multipart_where_offered() {
+    let t = T::new(Flavour::Stock, Limits::default()).await;
+    let id = t.draft().await;
+    let files = format!("/records/{id}/draft/files");
+    let entry = json!([{"key": "m.bin", "size": 10, "transfer": {"type": "M", "parts": 3, "part_size": 4}}]);
+    let (s, _) = t.call(Method::POST, &files, Some(entry.clone())).await;
+    assert_eq!(s, 403, "not offered: a permission");
+    t.emu.offer_multipart(true);
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &files,
+            Some(json!([{"key": "n", "transfer": {"type": "M", "parts": 2, "part_size": 4}}])),
+        )
+        .await;
+    assert_eq!(s, 400, "size required");
+    let (s, v) = t.call(Method::POST, &files, Some(entry)).await;
+    assert_eq!(s, 201, "{v}");
+    let e = &v["entries"][0];
+    assert_eq!(e["links"]["parts"].as_array().unwrap().len(), 3);
+    assert!(e["links"]["content"].is_null());
+    let part = |n: u32| format!("{files}/m.bin/content/{n}");
+    assert_eq!(
+        t.put_bytes(&part(1), b"abc").await.0,
+        400,
+        "a part but the last has part_size"
+    );
+    assert_eq!(t.put_bytes(&part(4), b"ab").await.0, 400, "no part 4");
+    assert_eq!(t.put_bytes(&part(3), b"ij").await.0, 200);
+    assert_eq!(t.put_bytes(&part(1), b"abcd").await.0, 200);
+    let (s, _) = t
+        .call(Method::POST, &format!("{files}/m.bin/commit"), None)
+        .await;
+    assert_eq!(s, 400, "part 2 missing");
+    assert_eq!(t.put_bytes(&part(2), b"efgh").await.0, 200);
+    let (s, v) = t
+        .call(Method::POST, &format!("{files}/m.bin/commit"), None)
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
+    assert!(v.get("checksum").is_none(), "computed later by a task: {v}");
+    let (_, v) = t.call(Method::GET, &format!("{files}/m.bin"), None).await;
+    // md5("abcdefghij")
+    assert_eq!(v["checksum"], "md5:a925576942e94b2ef57a066101b48876");
+    assert_eq!(v["transfer"]["type"], "L");
+}
