@@ -15,6 +15,8 @@ pub const DEFAULT_MAX_FILES: usize = 100;
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 50_000_000_000;
 /// The most pages of `/api/user/records` one project listing reads.
 pub const DEFAULT_MAX_PAGES: usize = 50;
+/// Files larger than one part of this size go as multipart transfers where offered.
+pub const DEFAULT_MULTIPART_PART_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Field names are the environment names in lower case. No `Debug`: it holds the secret.
 #[derive(Default, Clone, Serialize, Deserialize)]
@@ -41,6 +43,8 @@ pub struct Config {
     pub inveniordm_max_record_bytes: Option<u64>,
     /// Pages of 100 drafts one project listing reads at most (default 50).
     pub inveniordm_max_pages: Option<usize>,
+    /// Part size of multipart transfers (default 64 MiB; 0: never multipart).
+    pub inveniordm_multipart_part_bytes: Option<u64>,
 }
 
 /// The environment names read by this connector.
@@ -58,6 +62,7 @@ pub const KEYS: &[&str] = &[
     "INVENIORDM_MAX_FILES",
     "INVENIORDM_MAX_RECORD_BYTES",
     "INVENIORDM_MAX_PAGES",
+    "INVENIORDM_MULTIPART_PART_BYTES",
 ];
 
 /// Keys that may come from `<KEY>_FILE` (Kubernetes Secrets).
@@ -81,6 +86,8 @@ pub struct Limits {
     pub max_files: usize,
     pub max_record_bytes: u64,
     pub max_pages: usize,
+    /// 0: local transfers only.
+    pub multipart_part_bytes: u64,
 }
 
 /// The validated configuration.
@@ -155,6 +162,9 @@ impl Settings {
                 c.inveniordm_max_pages,
                 DEFAULT_MAX_PAGES,
             )?,
+            multipart_part_bytes: c
+                .inveniordm_multipart_part_bytes
+                .unwrap_or(DEFAULT_MULTIPART_PART_BYTES),
         };
         Ok(Self {
             address,

@@ -1,6 +1,8 @@
 //! The trait impl: RDS's metadata interface on the InvenioRDM client.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connector_core::interface::{FileRecord, Metadata, Project, Publication, Upload};
@@ -19,6 +21,9 @@ pub struct InvenioBackend {
     limits: Limits,
     /// Where uploads of unknown size are spooled (`None`: the system temp dir).
     spool_dir: Option<PathBuf>,
+    /// Whether the instance may offer multipart transfers: false once it refused one (403)
+    /// and then took a local one from the same user.
+    multipart: AtomicBool,
 }
 
 /// A record id as one plain path segment (Invenio's ids are `[0-9a-z-]`; Zenodo's digits).
@@ -84,6 +89,7 @@ impl InvenioBackend {
             api,
             limits,
             spool_dir,
+            multipart: AtomicBool::new(true),
         }
     }
 
@@ -122,6 +128,98 @@ impl InvenioBackend {
             return Err(self.too_large(used));
         }
         Ok(())
+    }
+
+    /// A multipart transfer where it fits (larger than one part of
+    /// `INVENIORDM_MULTIPART_PART_BYTES`, and the instance has not refused one): init with
+    /// the parts, each part sent (and retried) alone, commit. `None`: not tried, or the
+    /// instance refused it (403, its `IfTransferType` permission): the caller sends the
+    /// file locally, and `body` is untouched.
+    async fn try_multipart(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+        body: &mut Option<writer::UploadBody>,
+        bytes: u64,
+        initialised: &AtomicBool,
+    ) -> Result<Option<Value>> {
+        let part = self.limits.multipart_part_bytes;
+        if part == 0 || bytes <= part || !self.multipart.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let parts = bytes.div_ceil(part);
+        let entry = match self
+            .api
+            .init_multipart(creds, id, key, bytes, parts, part)
+            .await
+        {
+            Ok(entry) => entry,
+            Err(ConnectorError::Forbidden(_)) => {
+                // Local transfers only here (Zenodo's case). Remembered only once a
+                // local init works for the same user, so one user's refusal does not
+                // turn multipart off for everyone.
+                let source = body
+                    .take()
+                    .ok_or_else(|| ConnectorError::Internal("the upload body was taken".into()))?;
+                self.api.init_file(creds, id, key).await?;
+                initialised.store(true, Ordering::Relaxed);
+                self.multipart.store(false, Ordering::Relaxed);
+                tracing::info!("InvenioRDM refused a multipart transfer; uploads go as local ones");
+                self.api.put_content(creds, id, key, source).await?;
+                return Ok(Some(self.api.commit(creds, id, key).await?));
+            }
+            Err(e) => return Err(e),
+        };
+        initialised.store(true, Ordering::Relaxed);
+        let urls = part_urls(&entry, parts)?;
+        let source = body
+            .take()
+            .ok_or_else(|| ConnectorError::Internal("the upload body was taken".into()))?;
+        let mut split = writer::Parts::new(source, part, self.spool_dir.as_deref())?;
+        while let Some(p) = split.next().await? {
+            let url = urls
+                .get((p.number - 1) as usize)
+                .ok_or_else(|| ConnectorError::Internal("a part without its URL".into()))?;
+            let what = format!("part {} of {parts} of {key:?} in draft {id}", p.number);
+            self.api.put_part(creds, url, &what, p.body).await?;
+            drop(p.spool);
+        }
+        // The whole stream has been read: its digest is complete.
+        drop(split);
+        Ok(Some(self.api.commit(creds, id, key).await?))
+    }
+
+    /// The committed entry with its `md5:` checksum. After a multipart commit Invenio
+    /// computes it in a background task (invenio-records-resources `services/files/
+    /// tasks.py`, `recompute_multipart_checksum_task`): the entry is read again, every
+    /// 500 ms, until it has one or the response deadline has passed (then a 504: the copy
+    /// cannot be verified, and is removed by the caller).
+    async fn checksum_of(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+        mut entry: Value,
+    ) -> Result<Value> {
+        let deadline = Instant::now() + self.api.response_timeout();
+        loop {
+            let md5 = entry
+                .get("checksum")
+                .and_then(Value::as_str)
+                .is_some_and(|c| c.starts_with("md5:"));
+            if md5 {
+                return Ok(entry);
+            }
+            if Instant::now() + CHECKSUM_POLL > deadline {
+                return Err(ConnectorError::GatewayTimeout(format!(
+                    "InvenioRDM committed {key:?} but reported no MD5 checksum in time, so the \
+                     copy cannot be verified"
+                )));
+            }
+            tokio::time::sleep(CHECKSUM_POLL).await;
+            entry = self.api.get_file(creds, id, key).await?;
+        }
     }
 
     fn too_large(&self, used: u64) -> ConnectorError {
@@ -261,21 +359,37 @@ impl Metadata for InvenioBackend {
         let prepared =
             writer::prepare(upload, self.spool_dir.as_deref(), max, || self.too_large(0)).await?;
         let bytes = prepared.body.length();
-        self.api.init_file(creds, id, &key).await?;
+        let mut body = Some(prepared.body);
+        let initialised = AtomicBool::new(false);
         let result = async {
-            self.api.put_content(creds, id, &key, prepared.body).await?;
-            let committed = self.api.commit(creds, id, &key).await?;
+            let committed = match self
+                .try_multipart(creds, id, &key, &mut body, bytes, &initialised)
+                .await?
+            {
+                Some(committed) => committed,
+                None => {
+                    let body = body.take().ok_or_else(|| {
+                        ConnectorError::Internal("the upload body was taken".into())
+                    })?;
+                    self.api.init_file(creds, id, &key).await?;
+                    initialised.store(true, Ordering::Relaxed);
+                    self.api.put_content(creds, id, &key, body).await?;
+                    self.api.commit(creds, id, &key).await?
+                }
+            };
+            let committed = self.checksum_of(creds, id, &key, committed).await?;
             verify_committed(&committed, sent.get(), bytes, &key)
         }
         .await;
         drop(prepared.spool);
-        if let Err(e) = result {
+        if let (Err(e), true) = (&result, initialised.load(Ordering::Relaxed)) {
             // Never leave a pending or corrupt file behind: a pending one blocks publishing.
             if let Err(del) = self.api.delete_file(creds, id, &key).await {
                 tracing::warn!(project = id, file = %key, error = %del, "could not remove a failed upload");
             }
-            return Err(e);
+            tracing::debug!(project = id, file = %key, error = %e, "upload failed");
         }
+        result?;
         tracing::info!(project = id, file = %key, bytes, "file uploaded to InvenioRDM, MD5 verified");
         Ok(())
     }
@@ -308,4 +422,38 @@ fn verify_committed(committed: &Value, sent: Option<Digests>, len: u64, key: &st
         ConnectorError::Internal(format!("the upload of {what} was not hashed whole"))
     })?;
     sent.verify(Algorithm::Md5, reported, &what)
+}
+
+/// How often a multipart commit's checksum is asked for.
+const CHECKSUM_POLL: Duration = Duration::from_millis(500);
+
+/// The part URLs of a multipart init entry (`links.parts [{part, url}]`), in part order;
+/// exactly `parts` of them, each an http(s) URL.
+fn part_urls(entry: &Value, parts: u64) -> Result<Vec<url::Url>> {
+    let bad = |why: &str| ConnectorError::BadGateway(format!("InvenioRDM's multipart init: {why}"));
+    let listed = entry
+        .pointer("/links/parts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no part links"))?;
+    let mut urls = vec![None; parts as usize];
+    for p in listed {
+        let n = p
+            .get("part")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("a part without a number"))?;
+        let url = p
+            .get("url")
+            .and_then(Value::as_str)
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| bad("a part without a usable URL"))?;
+        let slot = n
+            .checked_sub(1)
+            .and_then(|i| urls.get_mut(i as usize))
+            .ok_or_else(|| bad("a part number out of range"))?;
+        *slot = Some(url);
+    }
+    urls.into_iter()
+        .map(|u| u.ok_or_else(|| bad("a part is missing")))
+        .collect()
 }

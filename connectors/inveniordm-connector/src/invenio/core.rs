@@ -91,6 +91,11 @@ impl InvenioApi {
         }
     }
 
+    /// The response deadline (also how long a multipart commit's checksum is waited for).
+    pub fn response_timeout(&self) -> Duration {
+        self.http.response_timeout()
+    }
+
     fn url(&self, path: &str) -> String {
         crate::descriptor::join(&self.base, path)
     }
@@ -459,5 +464,109 @@ impl InvenioApi {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl InvenioApi {
+    /// Step 1 of a multipart transfer: `[{"key", "size", "transfer": {"type": "M",
+    /// "parts", "part_size"}}]` (invenio-records-resources `transfer/providers/
+    /// multipart.py`). An instance that does not offer it answers 403.
+    pub async fn init_multipart(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+        size: u64,
+        parts: u64,
+        part_size: u64,
+    ) -> Result<Value, ConnectorError> {
+        let what = format!("the multipart upload of {key:?} to draft {id}");
+        let body = json!([{
+            "key": key,
+            "size": size,
+            "transfer": {"type": "M", "parts": parts, "part_size": part_size},
+        }]);
+        let v = self
+            .call_json(
+                creds,
+                Method::POST,
+                &self.files_url(id),
+                Some(&body),
+                Idempotency::Once,
+                &what,
+            )
+            .await?;
+        v.get("entries")
+            .and_then(Value::as_array)
+            .and_then(|e| {
+                e.iter()
+                    .find(|f| f.get("key").and_then(Value::as_str) == Some(key))
+            })
+            .cloned()
+            .ok_or_else(|| {
+                ConnectorError::BadGateway(format!(
+                    "InvenioRDM did not list {key:?} after its init"
+                ))
+            })
+    }
+
+    /// Whether `url` is on the configured instance (then it gets the token; a storage's
+    /// presigned part URL elsewhere does not).
+    pub fn is_ours(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
+    }
+
+    /// One part: `PUT <part url>` with its length, retried like an idempotent call (the
+    /// part's bytes are on disk or in memory).
+    pub async fn put_part(
+        &self,
+        creds: &Credentials,
+        url: &Url,
+        what: &str,
+        body: super::writer::UploadBody,
+    ) -> Result<(), ConnectorError> {
+        let len = body.length();
+        let ours = self.is_ours(url);
+        let body = std::sync::Mutex::new(body);
+        let make = || {
+            let mut body = body
+                .lock()
+                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
+            let mut req = self
+                .http
+                .client()
+                .put(url.clone())
+                .header(CONTENT_TYPE, "application/octet-stream");
+            if ours {
+                req = authorized(req, creds, AuthScheme::Bearer)?;
+            }
+            Ok(Attempt::Transfer {
+                req,
+                body: body.attempt()?,
+                len,
+            })
+        };
+        self.send(creds, Idempotency::Idempotent, what, make)
+            .await?;
+        Ok(())
+    }
+
+    /// `GET .../draft/files/{key}`: one entry (its checksum once computed).
+    pub async fn get_file(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        key: &str,
+    ) -> Result<Value, ConnectorError> {
+        let what = format!("file {key:?} of draft {id}");
+        self.call_json(
+            creds,
+            Method::GET,
+            &self.file_url(id, key),
+            None,
+            Idempotency::Idempotent,
+            &what,
+        )
+        .await
     }
 }

@@ -29,9 +29,10 @@ pub enum UploadBody {
         len: u64,
     },
     Memory(bytes::Bytes),
-    /// A spooled file on disk.
+    /// `len` bytes from `offset` of a file on disk (a spooled upload, or a part of one).
     File {
         path: std::path::PathBuf,
+        offset: u64,
         len: u64,
     },
 }
@@ -59,12 +60,17 @@ impl UploadBody {
                 ConnectorError::Internal("a streamed upload cannot be sent twice".into())
             }),
             UploadBody::Memory(b) => Ok(Box::pin(futures_util::stream::iter([Ok(b.clone())]))),
-            UploadBody::File { path, .. } => {
-                let file = std::fs::File::open(&*path).map_err(|_| {
+            UploadBody::File { path, offset, len } => {
+                use std::io::Seek as _;
+                let mut file = std::fs::File::open(&*path).map_err(|_| {
                     ConnectorError::Internal("cannot reopen the spooled upload".into())
                 })?;
+                file.seek(std::io::SeekFrom::Start(*offset)).map_err(|_| {
+                    ConnectorError::Internal("cannot seek in the spooled upload".into())
+                })?;
+                let range = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(file), *len);
                 Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                    tokio::fs::File::from_std(file),
+                    range,
                     256 * 1024,
                 )))
             }
@@ -143,6 +149,7 @@ pub async fn prepare(
             Ok(Prepared {
                 body: UploadBody::File {
                     path: path.to_path_buf(),
+                    offset: 0,
                     len,
                 },
                 spool: Some(path),
@@ -162,4 +169,136 @@ pub fn flat_name(raw: &str) -> Option<String> {
         .filter(|s| !s.is_empty() && *s != "." && *s != "..")
         .collect();
     (!segs.is_empty()).then(|| segs.join("_"))
+}
+
+/// The parts of an upload for a multipart transfer, one at a time, each re-sendable so a
+/// failed part is retried alone: ranges of a spooled file or of memory as they are, the
+/// caller's stream spooled part by part (one part on disk at a time; memory stays flat).
+pub struct Parts {
+    source: Source,
+    part_size: u64,
+    len: u64,
+    next: u64,
+    spool_dir: std::path::PathBuf,
+}
+
+enum Source {
+    File(std::path::PathBuf),
+    Memory(bytes::Bytes),
+    Stream {
+        body: ByteStream,
+        leftover: bytes::Bytes,
+    },
+}
+
+/// One part: its number (from 1), its body, and its spool file (removed on drop).
+pub struct Part {
+    pub number: u64,
+    pub body: UploadBody,
+    pub spool: Option<TempPath>,
+}
+
+impl Parts {
+    pub fn new(
+        body: UploadBody,
+        part_size: u64,
+        spool_dir: Option<&Path>,
+    ) -> Result<Self, ConnectorError> {
+        let len = body.length();
+        let source = match body {
+            UploadBody::File {
+                path, offset: 0, ..
+            } => Source::File(path),
+            UploadBody::File { .. } => {
+                return Err(ConnectorError::Internal(
+                    "a part cannot be split again".into(),
+                ))
+            }
+            UploadBody::Memory(b) => Source::Memory(b),
+            UploadBody::Stream { body, .. } => Source::Stream {
+                body: body.ok_or_else(|| {
+                    ConnectorError::Internal("a streamed upload cannot be sent twice".into())
+                })?,
+                leftover: bytes::Bytes::new(),
+            },
+        };
+        Ok(Self {
+            source,
+            part_size: part_size.max(1),
+            len,
+            next: 0,
+            spool_dir: spool_dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(std::env::temp_dir),
+        })
+    }
+
+    /// How many parts: `ceil(len / part_size)`.
+    pub fn count(&self) -> u64 {
+        self.len.div_ceil(self.part_size).max(1)
+    }
+
+    pub async fn next(&mut self) -> Result<Option<Part>, ConnectorError> {
+        if self.next >= self.count() {
+            return Ok(None);
+        }
+        let offset = self.next * self.part_size;
+        let len = self.part_size.min(self.len - offset);
+        self.next += 1;
+        let number = self.next;
+        let (body, spool) = match &mut self.source {
+            Source::File(path) => (
+                UploadBody::File {
+                    path: path.clone(),
+                    offset,
+                    len,
+                },
+                None,
+            ),
+            Source::Memory(b) => (
+                UploadBody::Memory(b.slice(offset as usize..(offset + len) as usize)),
+                None,
+            ),
+            Source::Stream { body, leftover } => {
+                let named = tempfile::Builder::new()
+                    .prefix("inveniordm-part-")
+                    .tempfile_in(&self.spool_dir)
+                    .map_err(io_error)?;
+                let (file, path) = named.into_parts();
+                let mut file = tokio::fs::File::from_std(file);
+                let mut left = len;
+                while left > 0 {
+                    let mut chunk = if leftover.is_empty() {
+                        match body.next().await {
+                            Some(chunk) => chunk.map_err(broke_off)?,
+                            None => {
+                                return Err(ConnectorError::BadRequest(
+                                    "the upload ended before its declared size".into(),
+                                ))
+                            }
+                        }
+                    } else {
+                        std::mem::take(leftover)
+                    };
+                    if chunk.len() as u64 > left {
+                        *leftover = chunk.split_off(left as usize);
+                    }
+                    left -= chunk.len() as u64;
+                    file.write_all(&chunk).await.map_err(io_error)?;
+                }
+                file.flush().await.map_err(io_error)?;
+                let body = UploadBody::File {
+                    path: path.to_path_buf(),
+                    offset: 0,
+                    len,
+                };
+                (body, Some(path))
+            }
+        };
+        Ok(Some(Part {
+            number,
+            body,
+            spool,
+        }))
+    }
 }
