@@ -87,6 +87,10 @@ async fn the_exporters_sequence_ends_with_a_doi() {
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["key"], "data_a.csv");
     assert_eq!(listed[0]["size"], 300_000);
+    // The contract's `File` (the Zenodo connector's fields) besides Invenio's own.
+    assert_eq!(listed[0]["id"], "data_a.csv");
+    assert_eq!(listed[0]["filename"], "data_a.csv");
+    assert_eq!(listed[0]["filesize"], 300_000);
 
     // The exporter addresses files by index.
     let (s, _) = env

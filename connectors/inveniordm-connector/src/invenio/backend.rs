@@ -68,16 +68,27 @@ fn rejected_fields(record: &Value) -> Vec<connector_core::error::FieldError> {
         .collect()
 }
 
-/// A file entry of Invenio's list, kept whole as RDS receives it; its id is its key.
-fn file_record(native: Value) -> Result<FileRecord> {
+/// A file entry of Invenio's list, kept whole as RDS receives it, with the fields of
+/// the Zenodo connector's answers added (`id`, `filename`, `filesize`: the contract's
+/// `File` in specs/metadata.openapi.yaml, and what RDS and the conformance hooks read).
+/// Its id is its key, the file's name in Invenio's files API.
+fn file_record(mut native: Value) -> Result<FileRecord> {
     let key = native.get("key").and_then(Value::as_str).map(str::to_owned);
-    match key {
-        Some(key) => Ok(FileRecord {
-            id: key.clone(),
-            name: key,
-            native,
-        }),
-        None => Err(ConnectorError::BadGateway(
+    let size = native.get("size").cloned();
+    match (key, native.as_object_mut()) {
+        (Some(key), Some(o)) => {
+            o.insert("id".into(), json!(key));
+            o.insert("filename".into(), json!(key));
+            if let Some(size) = size {
+                o.insert("filesize".into(), size);
+            }
+            Ok(FileRecord {
+                id: key.clone(),
+                name: key,
+                native,
+            })
+        }
+        _ => Err(ConnectorError::BadGateway(
             "InvenioRDM listed a file without a key".into(),
         )),
     }

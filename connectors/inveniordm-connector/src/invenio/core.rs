@@ -140,7 +140,16 @@ impl InvenioApi {
                     self.http
                         .send_transfer(req, body, Some(len))
                         .await
-                        .map_err(|e| (e, false)),
+                        // A broken connection: a body that can be sent again is (a
+                        // stall, 504, is not: the provider may still be writing).
+                        .map_err(|e| {
+                            let retry = matches!(
+                                e,
+                                ConnectorError::BadGateway(_)
+                                    | ConnectorError::ServiceUnavailable(_)
+                            );
+                            (e, retry)
+                        }),
                     true,
                 ),
             };
