@@ -302,3 +302,102 @@ impl Parts {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    async fn collect(mut body: UploadBody) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut s = body.attempt().unwrap();
+        while let Some(chunk) = s.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        out
+    }
+
+    /// Every source gives back its bytes in parts of `part_size` (the last shorter), each
+    /// part readable twice (a retry), whatever the chunking of a stream.
+    #[tokio::test]
+    async fn parts_cover_the_bytes_exactly() {
+        let all = data(10_007);
+        let dir = tempfile::tempdir().unwrap();
+        let spooled = dir.path().join("spool");
+        std::fs::write(&spooled, &all).unwrap();
+        for source in 0..3 {
+            let body = match source {
+                0 => UploadBody::Memory(bytes::Bytes::from(all.clone())),
+                1 => UploadBody::File {
+                    path: spooled.clone(),
+                    offset: 0,
+                    len: all.len() as u64,
+                },
+                _ => {
+                    // Chunks of 333 bytes: part boundaries fall inside chunks.
+                    let chunks: Vec<std::io::Result<bytes::Bytes>> = all
+                        .chunks(333)
+                        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+                        .collect();
+                    UploadBody::Stream {
+                        body: Some(Box::pin(futures_util::stream::iter(chunks))),
+                        len: all.len() as u64,
+                    }
+                }
+            };
+            let mut parts = Parts::new(body, 4096, Some(dir.path())).unwrap();
+            assert_eq!(parts.count(), 3);
+            let mut got = Vec::new();
+            let mut numbers = Vec::new();
+            while let Some(p) = parts.next().await.unwrap() {
+                numbers.push(p.number);
+                let once = collect(clone_body(&p.body)).await;
+                assert_eq!(once, collect(p.body).await, "a part reads the same twice");
+                got.extend(once);
+            }
+            assert_eq!(numbers, [1, 2, 3]);
+            assert_eq!(got, all, "source {source}");
+        }
+        // Only the test's own spool file is left: part spools go with their parts.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    fn clone_body(b: &UploadBody) -> UploadBody {
+        match b {
+            UploadBody::Memory(m) => UploadBody::Memory(m.clone()),
+            UploadBody::File { path, offset, len } => UploadBody::File {
+                path: path.clone(),
+                offset: *offset,
+                len: *len,
+            },
+            UploadBody::Stream { .. } => panic!("parts are never streams"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_shorter_than_declared_is_refused() {
+        let body = UploadBody::Stream {
+            body: Some(Box::pin(futures_util::stream::iter([Ok(
+                bytes::Bytes::from_static(b"abc"),
+            )]))),
+            len: 10,
+        };
+        let mut parts = Parts::new(body, 4, None).unwrap();
+        // The first part of 4 bytes finds only 3.
+        assert_eq!(
+            parts.next().await.err().map(|e| e.status().as_u16()),
+            Some(400)
+        );
+    }
+
+    #[test]
+    fn names_are_flattened() {
+        assert_eq!(flat_name("a/b.txt").as_deref(), Some("a_b.txt"));
+        assert_eq!(flat_name("../../etc/passwd").as_deref(), Some("etc_passwd"));
+        assert_eq!(flat_name("/"), None);
+    }
+}
