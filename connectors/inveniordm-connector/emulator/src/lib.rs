@@ -1,9 +1,10 @@
 //! An in-process emulator of InvenioRDM's REST API (v12 and later), as strict as the
 //! real service, written from its sources: invenio-rdm-records (schemas, vocabularies,
 //! serialisers), invenio-drafts-resources (draft routes, publish checks),
-//! invenio-records-resources (the three-step file upload, the error format) and
-//! zenodo-rdm (what zenodo.org changes). Commits and file paths of each rule: the doc
-//! comments of [`handlers`](crate) functions and `NOTES-invenio.md` at the repository root.
+//! invenio-records-resources (the three-step file upload, multipart transfers, the error
+//! format) and zenodo-rdm (what zenodo.org changes). Each rule names its source in the
+//! doc comment of its handler (`handlers.rs`, `validate.rs`, `vocab.rs`); the table with
+//! commits is in `NOTES-invenio.md` at the repository root.
 //!
 //! What it serves:
 //! - Drafts: `POST /api/records` (201), `GET`/`PUT`/`DELETE /api/records/{id}/draft`
@@ -12,7 +13,9 @@
 //!   `GET /api/user/records` (paginated; `q=is_published:false` for drafts).
 //! - Files: `GET`/`POST`/`DELETE .../draft/files`, `GET`/`DELETE .../files/{key}`,
 //!   `PUT`/`GET .../files/{key}/content`, `POST .../files/{key}/commit`: init → content →
-//!   commit, `pending` until committed, `checksum: "md5:<hex>"` on commit.
+//!   commit, `pending` until committed, `checksum: "md5:<hex>"` on commit. Multipart
+//!   (`transfer.type "M"`, `PUT .../content/{part}`) only after
+//!   [`InvenioEmulator::offer_multipart`]; its checksum appears after the commit.
 //! - Errors: `{"status", "message"}`, validation `{"status": 400, "message": "A
 //!   validation error occurred.", "errors": [{"field", "messages"}]}`.
 //! - Accept: `application/vnd.inveniordm.v1+json` (RDM shape plus `ui`); `application/json`
