@@ -195,3 +195,22 @@ async fn the_token_appears_in_no_answer_and_no_log_line() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_record_quota_is_checked_before_upload() {
+    let env = start_as(Flavour::Stock, Limits::default(), |c| {
+        c.inveniordm_max_record_bytes = Some(10)
+    })
+    .await;
+    let id = env.create(sample_crate()).await;
+    assert_eq!(env.upload(&id, "a", b"123456".to_vec()).await.0, 200);
+    env.emu.clear_requests();
+    let (s, body) = env.upload(&id, "b", b"12345".to_vec()).await;
+    assert_eq!(s, 413, "{body}");
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("INVENIORDM_MAX_RECORD_BYTES"));
+    assert!(env.emu.requests().iter().all(|r| r.method == "GET"));
+    env.stop().await;
+}

@@ -118,8 +118,9 @@ impl InvenioBackend {
         json!({"access": access, "files": {"enabled": enabled}, "metadata": metadata})
     }
 
-    /// Refuses an upload the instance's limits would refuse, before any byte is sent.
-    fn check_limits(&self, files: &[Value], key: &str, len: Option<u64>) -> Result<()> {
+    /// Refuses an upload the instance's limits would refuse, before any byte is sent;
+    /// the bytes the record's other files use.
+    fn check_limits(&self, files: &[Value], key: &str, len: Option<u64>) -> Result<u64> {
         let others: Vec<&Value> = files
             .iter()
             .filter(|f| f.get("key").and_then(Value::as_str) != Some(key))
@@ -138,7 +139,7 @@ impl InvenioBackend {
         if len.is_some_and(|l| used.saturating_add(l) > self.limits.max_record_bytes) {
             return Err(self.too_large(used));
         }
-        Ok(())
+        Ok(used)
     }
 
     /// A multipart transfer where it fits (larger than one part of
@@ -357,7 +358,7 @@ impl Metadata for InvenioBackend {
         // Before taking the bytes: a wrong id fails fast, the limits are checked, and a
         // file of the same name is replaced (as a Zenodo bucket PUT of the same key).
         let files = self.api.list_files(creds, id).await?;
-        self.check_limits(&files, &key, upload.size)?;
+        let used = self.check_limits(&files, &key, upload.size)?;
         if files
             .iter()
             .any(|f| f.get("key").and_then(Value::as_str) == Some(key.as_str()))
@@ -366,9 +367,12 @@ impl Metadata for InvenioBackend {
         }
         let (body, sent) = transfer::hashing(upload.body, &[Algorithm::Md5]);
         let upload = Upload { body, ..upload };
-        let max = self.limits.max_record_bytes;
-        let prepared =
-            writer::prepare(upload, self.spool_dir.as_deref(), max, || self.too_large(0)).await?;
+        // An upload of unknown size is bounded by what the record has left.
+        let room = self.limits.max_record_bytes.saturating_sub(used);
+        let prepared = writer::prepare(upload, self.spool_dir.as_deref(), room, || {
+            self.too_large(used)
+        })
+        .await?;
         let bytes = prepared.body.length();
         let mut body = Some(prepared.body);
         let initialised = AtomicBool::new(false);
@@ -429,6 +433,13 @@ fn verify_committed(committed: &Value, sent: Option<Digests>, len: u64, key: &st
                 "InvenioRDM committed {what} without an MD5 checksum, so it cannot be verified"
             ))
         })?;
+    if let Some(size) = committed.get("size").and_then(Value::as_u64) {
+        if size != len {
+            return Err(ConnectorError::BadGateway(format!(
+                "InvenioRDM committed {what} with {size} bytes; {len} were sent"
+            )));
+        }
+    }
     let sent = sent.filter(|d| d.bytes == len).ok_or_else(|| {
         ConnectorError::Internal(format!("the upload of {what} was not hashed whole"))
     })?;
