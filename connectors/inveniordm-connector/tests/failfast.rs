@@ -69,3 +69,31 @@ async fn a_reset_or_garbage_is_a_502() {
     };
     assert_eq!(status_against(html).await.0, 502);
 }
+
+/// InvenioRDM takes the upload's head and then nothing: the idle timeout cuts it (504),
+/// within seconds, and the pending entry is removed so it cannot block publishing.
+#[tokio::test]
+async fn a_stalled_content_upload_is_cut_and_its_entry_removed() {
+    use inveniordm_emulator::{Flavour, Limits};
+    let common = CommonConfig {
+        response_timeout_secs: 2,
+        idle_timeout_secs: 1,
+        ..local()
+    };
+    let env = common::start_with(common, Flavour::Stock, Limits::default(), |_| {}).await;
+    let id = env.create(common::sample_crate()).await;
+    env.emu
+        .hang_next_on("PUT", &format!("/api/records/{id}/draft/files/"), 1);
+    let started = Instant::now();
+    let (s, body) = env
+        .upload(&id, "big.bin", common::bytes(8_000_000, 5))
+        .await;
+    assert_eq!(s, 504, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(env.emu.files(&id).is_empty(), "no pending entry is left");
+    env.stop().await;
+}

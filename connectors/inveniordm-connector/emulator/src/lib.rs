@@ -177,6 +177,12 @@ impl InvenioEmulator {
         self.push_fault(None, 1, Fault::Saying(status, message.to_owned()));
     }
 
+    /// The next `n` calls with `method` and a path starting with `path_prefix` hang: the
+    /// server reads nothing of the body and never answers.
+    pub fn hang_next_on(&self, method: &str, path_prefix: &str, n: usize) {
+        self.push_fault(Some((method, path_prefix)), n, Fault::Hang);
+    }
+
     /// The next `n` content uploads are stored with their first byte flipped (the
     /// commit's checksum is that of the stored bytes).
     pub fn corrupt_next_uploads(&self, n: usize) {
@@ -233,11 +239,21 @@ fn app(
         // Draft bodies as JSON (invenio answers 413 above its MAX_CONTENT_LENGTH).
         .app_data(web::PayloadConfig::new(1024 * 1024))
         .wrap_fn(move |req, srv| {
-            let (index, fault) = intercept(&st, &req);
+            let (index, fault, hang) = intercept(&st, &req);
             match fault {
                 Some(resp) => {
                     set_status(&st, index, resp.status().as_u16());
-                    Either::Left(ready(Ok(req.into_response(resp).map_into_right_body())))
+                    let answer = ready(Ok(req.into_response(resp).map_into_right_body()));
+                    Either::Left(
+                        async move {
+                            if hang {
+                                // Neither reads the body nor answers, for longer than any test.
+                                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                            }
+                            answer.await
+                        }
+                        .boxed_local(),
+                    )
                 }
                 None => {
                     let st = st.clone();
@@ -287,7 +303,7 @@ fn app(
 fn intercept(
     st: &Shared,
     req: &actix_web::dev::ServiceRequest,
-) -> (usize, Option<actix_web::HttpResponse>) {
+) -> (usize, Option<actix_web::HttpResponse>, bool) {
     let headers = req.headers();
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let entry = LoggedRequest {
@@ -306,7 +322,11 @@ fn intercept(
     g.log.push(entry);
     let index = g.log.len() - 1;
     if g.down {
-        return (index, Some(handlers::error(503, "Service Unavailable.")));
+        return (
+            index,
+            Some(handlers::error(503, "Service Unavailable.")),
+            false,
+        );
     }
     let method = req.method().as_str();
     let path = req.path();
@@ -315,6 +335,7 @@ fn intercept(
         Some((m, prefix)) => m == method && path.starts_with(prefix.as_str()),
     });
     let fault = hit.and_then(|i| g.faults.remove(i)).map(|(_, f)| f);
+    let hang = matches!(fault, Some(Fault::Hang));
     let resp = fault.map(|fault| match fault {
         Fault::RateLimited { retry_after_secs } => {
             let mut resp = handlers::error(429, "Too Many Requests: 133 per 1 minute");
@@ -335,8 +356,9 @@ fn intercept(
         }
         Fault::Status(s) => handlers::error(s, "Internal server error."),
         Fault::Saying(s, message) => handlers::error(s, &message),
+        Fault::Hang => handlers::error(504, "Gateway Timeout."),
     });
-    (index, resp)
+    (index, resp, hang)
 }
 
 fn set_status(st: &Shared, index: usize, status: u16) {

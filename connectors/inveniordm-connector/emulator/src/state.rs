@@ -116,9 +116,13 @@ pub struct LoggedRequest {
 
 #[derive(Debug, Clone)]
 pub enum Fault {
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Status(u16),
     Saying(u16, String),
+    /// No answer, the body unread.
+    Hang,
 }
 
 #[derive(Default)]

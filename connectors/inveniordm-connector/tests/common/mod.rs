@@ -34,6 +34,16 @@ pub fn local() -> CommonConfig {
 }
 
 pub async fn start_as(flavour: Flavour, limits: Limits, config: impl FnOnce(&mut Config)) -> Env {
+    start_with(local(), flavour, limits, config).await
+}
+
+/// [`start_as`] with the common keys chosen (short timeouts).
+pub async fn start_with(
+    common: CommonConfig,
+    flavour: Flavour,
+    limits: Limits,
+    config: impl FnOnce(&mut Config),
+) -> Env {
     let emu = InvenioEmulator::start_as(flavour, limits).await.unwrap();
     emu.add_token(TOKEN, "alice");
     let mut cfg = Config {
@@ -41,7 +51,6 @@ pub async fn start_as(flavour: Flavour, limits: Limits, config: impl FnOnce(&mut
         ..Default::default()
     };
     config(&mut cfg);
-    let common = local();
     let options = Options {
         retry: test_policy(),
         spool_dir: None,
