@@ -685,8 +685,12 @@ pub(crate) async fn put_content(
         let Some(declared) = declared else {
             return error(400, "File is smaller than expected.");
         };
-        if declared > limits.max_file_bytes || others + declared > limits.quota_bytes {
-            return error(400, "File size limit exceeded.");
+        // invenio-files-rest `limiters.py`: the bucket's limits and their reasons.
+        if others + declared > limits.quota_bytes {
+            return error(400, "Bucket quota exceeded.");
+        }
+        if declared > limits.max_file_bytes {
+            return error(400, "Maximum file size exceeded.");
         }
         let blob = f.path.clone();
         if corrupt {
@@ -734,7 +738,7 @@ async fn write_stream(
         };
         size += chunk.len() as u64;
         if size > declared {
-            return Err("File is larger than expected.");
+            return Err("File is bigger than expected.");
         }
         let mut chunk = chunk.to_vec();
         if !flipped && !chunk.is_empty() {
@@ -922,7 +926,7 @@ async fn write_part(
         };
         written += chunk.len() as u64;
         if written > len {
-            return Err("File is larger than expected.");
+            return Err("File is bigger than expected.");
         }
         let mut chunk = chunk.to_vec();
         if !flipped && !chunk.is_empty() {

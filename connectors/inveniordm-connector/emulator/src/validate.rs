@@ -115,16 +115,24 @@ fn person_or_org(p: &Value, at: &str, errors: &mut Vec<Value>) {
             let scheme = id.get("scheme").and_then(Value::as_str);
             let value = id.get("identifier").and_then(Value::as_str).unwrap_or("");
             let here = format!("{at}.identifiers.{i}");
+            // marshmallow-utils `schemas/identifier.py` (`IdentifierSchema`): a missing
+            // scheme is detected from the identifier (here: an ORCID), an unknown one is
+            // "Invalid scheme.", a malformed identifier "Invalid {label} identifier.".
             match scheme {
-                Some(s) if !vocab::PERSONORG_SCHEMES.contains(&s) => errors.push(field_error(
-                    &format!("{here}.scheme"),
-                    &format!("Invalid scheme {s}."),
-                )),
+                Some(s) if !vocab::PERSONORG_SCHEMES.contains(&s) => {
+                    errors.push(field_error(&format!("{here}.scheme"), "Invalid scheme."))
+                }
                 Some("orcid") if !is_orcid(value) => errors.push(field_error(
                     &format!("{here}.identifier"),
                     "Invalid ORCID identifier.",
                 )),
-                None => errors.push(field_error(&format!("{here}.scheme"), MISSING)),
+                None if value.is_empty() => {
+                    errors.push(field_error(&format!("{here}.identifier"), MISSING))
+                }
+                None if !is_orcid(value) => errors.push(field_error(
+                    &format!("{here}.scheme"),
+                    "No valid scheme recognized for identifier.",
+                )),
                 _ => {}
             }
         }
