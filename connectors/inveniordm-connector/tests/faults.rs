@@ -154,7 +154,8 @@ async fn bad_input_is_a_clear_4xx() {
         assert_eq!(s, want, "{method} {path}: {answer}");
         assert!(answer["detail"].is_string(), "{answer}");
     }
-    // A license the instance does not know: Invenio's 400, passed on.
+    // A license the instance does not know is kept as free text instead of Invenio
+    // refusing the whole draft.
     let mut crate_ = sample_crate();
     crate_["@graph"][1]["license"] = json!("no-such-license-1.0");
     let (s, answer) = env
@@ -164,7 +165,13 @@ async fn bad_input_is_a_clear_4xx() {
             json!({"userId": user_id(), "metadata": crate_}),
         )
         .await;
-    assert_eq!(s, 400, "{answer}");
+    assert_eq!(s, 200, "{answer}");
+    let id = answer["projectId"].as_str().unwrap();
+    assert_eq!(
+        env.emu.record(id).unwrap()["metadata"]["rights"],
+        json!([{"title": {"en": "no-such-license-1.0"},
+                "link": "https://spdx.org/licenses/no-such-license-1.0"}])
+    );
     env.stop().await;
 }
 

@@ -966,6 +966,20 @@ pub(crate) async fn get_content(
     }
 }
 
+/// `GET /api/vocabularies/licenses/{id}` (invenio-vocabularies `resources/config.py`,
+/// readable by any user): the license, or 404 (`PIDDoesNotExistError`).
+pub(crate) async fn license(id: web::Path<String>) -> HttpResponse {
+    match crate::vocab::license_url(&id) {
+        Some(url) => HttpResponse::Ok().json(json!({
+            "id": *id,
+            "type": "licenses",
+            "title": {"en": *id},
+            "props": {"url": url, "scheme": "spdx"},
+        })),
+        None => error(404, "The persistent identifier does not exist."),
+    }
+}
+
 pub(crate) async fn not_found() -> HttpResponse {
     error(404, "The requested URL was not found on the server.")
 }

@@ -266,6 +266,10 @@ fn app(
             }
         })
         .route("/api/user/records", web::get().to(handlers::user_records))
+        .route(
+            "/api/vocabularies/licenses/{id}",
+            web::get().to(handlers::license),
+        )
         .service(
             web::scope("/api/records")
                 .route("", web::post().to(handlers::create))

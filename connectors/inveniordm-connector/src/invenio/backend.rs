@@ -234,6 +234,25 @@ impl InvenioBackend {
         }
     }
 
+    /// Rights ids the instance's license vocabulary lacks become free-text rights (their
+    /// id as the title, the SPDX page as the link): Invenio would refuse the whole draft
+    /// ("Not a valid value.") for one unknown license. At most [`MAX_RIGHTS_LOOKUPS`] are
+    /// looked up per request; further ones are sent as they are.
+    async fn known_rights(&self, creds: &Credentials, md: &mut Map<String, Value>) -> Result<()> {
+        let Some(Value::Array(rights)) = md.get_mut("rights") else {
+            return Ok(());
+        };
+        for r in rights.iter_mut().take(MAX_RIGHTS_LOOKUPS) {
+            let Some(id) = r.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            if !self.api.license_exists(creds, &id).await? {
+                *r = json!({"title": {"en": id}, "link": mapping::license_url(&id)});
+            }
+        }
+        Ok(())
+    }
+
     fn too_large(&self, used: u64) -> ConnectorError {
         ConnectorError::PayloadTooLarge(format!(
             "the file would take the record past {} bytes (INVENIORDM_MAX_RECORD_BYTES; {used} \
@@ -266,10 +285,11 @@ impl Metadata for InvenioBackend {
         if let Some(m) = &metadata {
             mapping::check_shape(m).map_err(ConnectorError::BadRequest)?;
         }
-        let mapped = metadata
+        let mut mapped = metadata
             .as_ref()
             .map(mapping::to_invenio)
             .unwrap_or_default();
+        self.known_rights(creds, &mut mapped).await?;
         let md = mapping::with_defaults(mapped, creds.username(), &mapping::today());
         let draft = self.api.create(creds, &Self::body(md, None)).await?;
         let id = id_of(&draft)
@@ -306,7 +326,9 @@ impl Metadata for InvenioBackend {
         let id = project_id(project)?;
         mapping::check_shape(&metadata).map_err(ConnectorError::BadRequest)?;
         let current = self.api.get_draft(creds, id).await?;
-        let merged = mapping::merge(metadata_of(&current), mapping::to_invenio(&metadata));
+        let mut update = mapping::to_invenio(&metadata);
+        self.known_rights(creds, &mut update).await?;
+        let merged = mapping::merge(metadata_of(&current), update);
         let draft = self
             .api
             .put_draft(creds, id, &Self::body(merged, Some(&current)))
@@ -445,6 +467,9 @@ fn verify_committed(committed: &Value, sent: Option<Digests>, len: u64, key: &st
     })?;
     sent.verify(Algorithm::Md5, reported, &what)
 }
+
+/// The most license ids one create or update looks up in the instance's vocabulary.
+const MAX_RIGHTS_LOOKUPS: usize = 16;
 
 /// How often a multipart commit's checksum is asked for.
 const CHECKSUM_POLL: Duration = Duration::from_millis(500);

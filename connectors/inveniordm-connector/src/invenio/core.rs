@@ -578,4 +578,30 @@ impl InvenioApi {
         )
         .await
     }
+
+    /// Whether the instance's license vocabulary has `id` (`GET /api/vocabularies/
+    /// licenses/{id}`, invenio-vocabularies): 200 yes, 404 no.
+    pub async fn license_exists(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<bool, ConnectorError> {
+        let url = self.url(&format!("api/vocabularies/licenses/{}", path_segment(id)));
+        let what = format!("license {id:?}");
+        match self
+            .call(
+                creds,
+                Method::GET,
+                &url,
+                None,
+                Idempotency::Idempotent,
+                &what,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(ConnectorError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }

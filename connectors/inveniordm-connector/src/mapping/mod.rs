@@ -29,7 +29,7 @@ mod tests;
 use serde_json::{json, Map, Value};
 
 pub use jsonld::to_ro_crate;
-pub use values::{to_edtf, today};
+pub use values::{license_url, to_edtf, today};
 
 /// Is this JSON-LD (a crate or a single entity) rather than InvenioRDM's own metadata?
 pub fn is_json_ld(v: &Map<String, Value>) -> bool {
