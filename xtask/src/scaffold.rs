@@ -276,11 +276,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
                 "    /// `{{PREFIX}}_OAUTH_CLIENT_ID`: the OAuth2 client registered at the provider.\n    pub {{prefix}}_oauth_client_id: Option<String>,\n    /// `{{PREFIX}}_OAUTH_CLIENT_SECRET` (also from `{{PREFIX}}_OAUTH_CLIENT_SECRET_FILE`).\n    pub {{prefix}}_oauth_client_secret: Option<String>,\n"
                     .to_string(),
             ),
-            (
-                "keys_auth",
-                "        \"{{PREFIX}}_OAUTH_CLIENT_ID\",\n        \"{{PREFIX}}_OAUTH_CLIENT_SECRET\",\n"
-                    .to_string(),
-            ),
             ("secret_keys", "\"{{PREFIX}}_OAUTH_CLIENT_SECRET\"".to_string()),
             (
                 "auth_expr",
@@ -303,7 +298,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
             ("oauth2_dep", String::new()),
             ("auth_imports", String::new()),
             ("config_auth_fields", String::new()),
-            ("keys_auth", String::new()),
             ("secret_keys", String::new()),
             ("auth_expr", "login_auth(common)".to_string()),
             (

@@ -61,19 +61,6 @@ impl ConnectorSpec for Zenodo {
 
     const NAME: &'static str = "zenodo-connector";
 
-    const KEYS: &'static [&'static str] = &[
-        "ZENODO_ADDRESS",
-        "ZENODO_OAUTH_CLIENT_ID",
-        "ZENODO_OAUTH_CLIENT_SECRET",
-        "ZENODO_DISPLAYNAME",
-        "ZENODO_INFO_URL",
-        "ZENODO_HELP_URL",
-        "ZENODO_ICON",
-        "ZENODO_METADATA_PROFILE",
-        "ZENODO_PROJECT_LINK_TEMPLATE",
-        "ZENODO_MAX_PAGES",
-    ];
-
     const SECRET_KEYS: &'static [&'static str] = &["ZENODO_OAUTH_CLIENT_SECRET"];
 
     fn build(common: &CommonConfig, config: Self::Config) -> Result<Built, ConfigError> {
