@@ -146,6 +146,7 @@ fn list_keys(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::{Built, CommonConfig, ConfigError};
