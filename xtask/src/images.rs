@@ -656,9 +656,8 @@ mod tests {
     #[test]
     fn no_engine_names_what_to_install() {
         let err = choose_engine(None, &probe(true, false, false, false), false)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no Docker daemon"), "{err}");
         assert!(err.contains("apt-get install buildah"), "{err}");
         let err = choose_engine(
@@ -666,9 +665,8 @@ mod tests {
             &probe(true, false, false, true),
             false,
         )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("no Docker daemon is reachable"), "{err}");
         // A dry run prints the commands of any engine.
         assert!(choose_engine(

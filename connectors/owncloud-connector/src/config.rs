@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use connector_core::config::{parse_url, require_url};
+use connector_core::config::{parse_url, present, require_url};
 use connector_core::{CommonConfig, ConfigError};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -97,11 +97,6 @@ pub struct Settings {
     pub chunking: Chunking,
 }
 
-/// A value, `None` when unset or blank (Helm charts often render unset keys as "").
-fn present(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 impl Settings {
     pub fn validate(common: &CommonConfig, c: &OwncloudConfig) -> Result<Self, ConfigError> {
         let installation_url =
@@ -136,19 +131,9 @@ impl Settings {
                 ))
             }
         };
-        let registering = common.central_service_token_storage.is_some();
-        let required = |key: &str, v: &Option<String>| -> Result<String, ConfigError> {
-            match present(v) {
-                Some(s) => Ok(s.to_owned()),
-                None if registering => Err(ConfigError::new(
-                    key,
-                    "is required to register with the Token Storage (CENTRAL_SERVICE_TOKEN_STORAGE is set)",
-                )),
-                None => Ok(String::new()),
-            }
-        };
-        let client_id = required("OWNCLOUD_OAUTH_CLIENT_ID", &c.owncloud_oauth_client_id)?;
-        let client_secret = required(
+        let client_id =
+            common.required_to_register("OWNCLOUD_OAUTH_CLIENT_ID", &c.owncloud_oauth_client_id)?;
+        let client_secret = common.required_to_register(
             "OWNCLOUD_OAUTH_CLIENT_SECRET",
             &c.owncloud_oauth_client_secret,
         )?;

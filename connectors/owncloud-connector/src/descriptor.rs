@@ -2,16 +2,14 @@
 //! fileStorage, with ownCloud's oauth2 app endpoints.
 
 use connector_core::descriptor::{
-    FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
-    ServiceDescriptor,
+    AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, OAuth2Descriptor,
+    ServiceAuth, ServiceDescriptor, TokenUrl,
 };
 use connector_core::{CommonConfig, ConfigError};
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
 
 use crate::config::Settings;
 
-/// The logo sent when `OWNCLOUD_ICON` is unset or unreadable: a plain cloud, drawn for
-/// this project.
+/// The logo sent when `OWNCLOUD_ICON` is unset: a plain cloud, drawn for this project.
 pub const BUILTIN_ICON: &[u8] = include_bytes!("../assets/owncloud.svg");
 
 const DESCRIPTION_EN: &str =
@@ -23,19 +21,9 @@ fn trimmed(url: &url::Url) -> &str {
     url.as_str().trim_end_matches('/')
 }
 
-fn icon(settings: &Settings) -> Icon {
-    if let Some(path) = &settings.icon {
-        match Icon::from_file(path) {
-            Ok(icon) => return icon,
-            // A missing logo must not keep the storage offline: warn and use ours.
-            Err(e) => tracing::warn!(
-                path = %path.display(),
-                error = %e,
-                "OWNCLOUD_ICON cannot be read; sending the built-in icon"
-            ),
-        }
-    }
-    Icon::from_bytes("image/svg+xml", BUILTIN_ICON)
+/// `OWNCLOUD_ICON`, else ours; an unreadable file is a configuration error (exit 2).
+fn icon(settings: &Settings) -> Result<Icon, ConfigError> {
+    Icon::configured("OWNCLOUD_ICON", settings.icon.as_deref(), BUILTIN_ICON)
 }
 
 pub fn build(common: &CommonConfig, settings: &Settings) -> Result<ServiceDescriptor, ConfigError> {
@@ -49,16 +37,9 @@ pub fn build(common: &CommonConfig, settings: &Settings) -> Result<ServiceDescri
         trimmed(&settings.internal_url)
     ))
     .map_err(|e| ConfigError::new("OWNCLOUD_INTERNAL_INSTALLATION_URL", e.to_string()))?;
-    let redirect_url = match common.rds_oauth_redirect_uri.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(r) => Some(
-            RedirectUrl::new(r.to_owned())
-                .map_err(|e| ConfigError::new("RDS_OAUTH_REDIRECT_URI", e.to_string()))?,
-        ),
-    };
+    let redirect_url = common.redirect_url()?;
     Ok(ServiceDescriptor {
         servicename: settings.servicename.clone(),
-        implements: vec![Interface::FileStorage],
         file_transfer_mode: FileTransferMode::Active,
         file_transfer_archive: FileTransferArchive::None,
         auth: ServiceAuth::OAuth2(OAuth2Descriptor {
@@ -76,7 +57,7 @@ pub fn build(common: &CommonConfig, settings: &Settings) -> Result<ServiceDescri
         display_name: settings.display_name.clone(),
         info_url: settings.info_url.clone(),
         help_url: settings.help_url.clone(),
-        icon: Some(icon(settings)),
+        icon: Some(icon(settings)?),
         metadata_profile: None,
         project_link_template: String::new(),
     })
@@ -87,6 +68,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::config::OwncloudConfig;
+    use connector_core::ConnectorSpec;
 
     #[test]
     fn payload_matches_the_original_port() {
@@ -102,8 +84,10 @@ mod tests {
             servicename: Some("Uni-A".into()),
             ..Default::default()
         };
-        let settings = Settings::validate(&common, &cfg).unwrap();
-        let p = build(&common, &settings).unwrap().registration_payload();
+        // Built as the core gets it: `implements` follows from what it serves.
+        let p = <crate::Owncloud as ConnectorSpec>::build(&common, cfg)
+            .unwrap()
+            .registration_payload();
         assert_eq!(p["servicename"], "port-owncloud-uni-a");
         assert_eq!(p["implements"], serde_json::json!(["fileStorage"]));
         assert_eq!(p["fileTransferMode"], 0);
@@ -130,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn icon_file_or_builtin() {
+    fn icon_file_or_builtin_and_an_unreadable_one_names_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let png = dir.path().join("logo.png");
         std::fs::write(&png, b"\x89PNG").unwrap();
@@ -141,11 +125,19 @@ mod tests {
         };
         let common = CommonConfig::default();
         let s = Settings::validate(&common, &cfg).unwrap();
-        assert!(icon(&s).data_url().starts_with("data:image/png;base64,"));
+        let data_url = |s: &Settings| icon(s).map(|i| i.data_url().to_owned());
+        assert!(data_url(&s).unwrap().starts_with("data:image/png;base64,"));
+        cfg.owncloud_icon = None;
+        let s = Settings::validate(&common, &cfg).unwrap();
+        assert!(data_url(&s)
+            .unwrap()
+            .starts_with("data:image/svg+xml;base64,"));
+        // Was a warning and the built-in icon; the operator asked for this file.
         cfg.owncloud_icon = Some(dir.path().join("missing.svg"));
         let s = Settings::validate(&common, &cfg).unwrap();
-        assert!(icon(&s)
-            .data_url()
-            .starts_with("data:image/svg+xml;base64,"));
+        assert_eq!(
+            build(&common, &s).err().map(|e| e.key).as_deref(),
+            Some("OWNCLOUD_ICON")
+        );
     }
 }

@@ -186,13 +186,31 @@ async fn a_caller_who_leaves_stops_the_walk() {
     assert!(gone.is_err(), "the walk was expected to outlast 1 s");
     let started = dav.requests();
     assert!(started > 0);
-    // In-flight PROPFINDs may still land; then nothing more.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let settled = dav.requests();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    // The connector notices the caller has gone and ends the request (a 400 nobody
+    // reads; no other test here lists with a 400)...
+    let ended =
+        r#"connector_http_requests_total{method="GET",route="/storage/folder",status="400"} 1"#;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = reqwest::get(format!("{}/metrics", conn.url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains(ended) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the connector never noticed the caller left"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // ...then at most the PROPFINDs in flight land. A walk still running would send one
+    // every 50 ms: dozens in the 3 s watched.
+    let settled = dav.requests();
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let later = dav.requests();
     assert!(
         later <= settled + 2,

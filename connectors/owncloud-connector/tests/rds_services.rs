@@ -242,8 +242,17 @@ async fn a_token_storage_restart_is_followed_by_a_new_registration() {
         p.log().contains("registered again")
     })
     .await;
-    // Still exactly one entry: a present registration is left alone.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Two more checks find the registration present and leave it alone.
+    let (reads, posts) = (ts.service_reads(), ts.registration_attempts());
+    eventually("two more registration checks", || {
+        ts.service_reads() >= reads + 2
+    })
+    .await;
+    assert_eq!(
+        ts.registration_attempts(),
+        posts,
+        "a present registration was posted again"
+    );
     assert_eq!(ts.services().len(), 1);
     p.stop().await;
     ts.stop().await;

@@ -28,8 +28,3 @@ pub struct ZenodoConfig {
     /// `ZENODO_MAX_PAGES`: the most pages of 100 drafts one project listing fetches.
     pub zenodo_max_pages: Option<usize>,
 }
-
-/// A value that is set and not blank (Helm charts often set keys to "").
-pub fn set(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}

@@ -2,17 +2,16 @@
 
 use std::path::Path;
 
-use connector_core::config::ConfigError;
+use connector_core::config::{present, ConfigError};
 use connector_core::descriptor::{
-    FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
-    ServiceDescriptor,
+    AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, OAuth2Descriptor,
+    Scope, ServiceAuth, ServiceDescriptor, TokenUrl,
 };
 use connector_core::CommonConfig;
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, Scope, TokenUrl};
 use url::Url;
 
 use crate::config::{
-    set, ZenodoConfig, DEFAULT_DISPLAYNAME, DEFAULT_HELP_URL, DEFAULT_INFO_URL,
+    ZenodoConfig, DEFAULT_DISPLAYNAME, DEFAULT_HELP_URL, DEFAULT_INFO_URL,
     DEFAULT_PROJECT_LINK_TEMPLATE,
 };
 
@@ -43,19 +42,9 @@ fn oauth(
     cfg: &ZenodoConfig,
     address: &Url,
 ) -> Result<OAuth2Descriptor, ConfigError> {
-    let registering = common.central_service_token_storage.is_some();
-    let required = |key: &str, v: &Option<String>| -> Result<String, ConfigError> {
-        match set(v) {
-            Some(v) => Ok(v.to_owned()),
-            None if registering => Err(ConfigError::new(
-                key,
-                "is required when the connector registers at the Token Storage (CENTRAL_SERVICE_TOKEN_STORAGE is set)",
-            )),
-            None => Ok(String::new()),
-        }
-    };
-    let client_id = required("ZENODO_OAUTH_CLIENT_ID", &cfg.zenodo_oauth_client_id)?;
-    let client_secret = required(
+    let client_id =
+        common.required_to_register("ZENODO_OAUTH_CLIENT_ID", &cfg.zenodo_oauth_client_id)?;
+    let client_secret = common.required_to_register(
         "ZENODO_OAUTH_CLIENT_SECRET",
         &cfg.zenodo_oauth_client_secret,
     )?;
@@ -63,18 +52,7 @@ fn oauth(
         .map_err(|e| ConfigError::new("ZENODO_ADDRESS", e.to_string()))?;
     let token_url = TokenUrl::new(join(address, "oauth/token"))
         .map_err(|e| ConfigError::new("ZENODO_ADDRESS", e.to_string()))?;
-    let redirect_url = match common
-        .rds_oauth_redirect_uri
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(r) => Some(
-            RedirectUrl::new(r.to_owned())
-                .map_err(|e| ConfigError::new("RDS_OAUTH_REDIRECT_URI", e.to_string()))?,
-        ),
-        None => None,
-    };
+    let redirect_url = common.redirect_url()?;
     Ok(OAuth2Descriptor {
         auth_url,
         token_url,
@@ -86,15 +64,12 @@ fn oauth(
 }
 
 fn icon(cfg: &ZenodoConfig) -> Result<Icon, ConfigError> {
-    match set(&cfg.zenodo_icon) {
-        Some(path) => Icon::from_file(Path::new(path))
-            .map_err(|e| ConfigError::new("ZENODO_ICON", format!("cannot read {path}: {e}"))),
-        None => Ok(Icon::from_bytes("image/svg+xml", BUILTIN_ICON)),
-    }
+    let path = present(&cfg.zenodo_icon).map(Path::new);
+    Icon::configured("ZENODO_ICON", path, BUILTIN_ICON)
 }
 
 fn metadata_profile(cfg: &ZenodoConfig) -> Result<Option<Vec<u8>>, ConfigError> {
-    let Some(path) = set(&cfg.zenodo_metadata_profile) else {
+    let Some(path) = present(&cfg.zenodo_metadata_profile) else {
         return Ok(None);
     };
     let key = "ZENODO_METADATA_PROFILE";
@@ -110,11 +85,10 @@ pub fn build(
     cfg: &ZenodoConfig,
     address: &Url,
 ) -> Result<ServiceDescriptor, ConfigError> {
-    let info_url = set(&cfg.zenodo_info_url).unwrap_or(DEFAULT_INFO_URL);
-    let help_url = set(&cfg.zenodo_help_url).unwrap_or(DEFAULT_HELP_URL);
+    let info_url = present(&cfg.zenodo_info_url).unwrap_or(DEFAULT_INFO_URL);
+    let help_url = present(&cfg.zenodo_help_url).unwrap_or(DEFAULT_HELP_URL);
     Ok(ServiceDescriptor {
         servicename: SERVICENAME.into(),
-        implements: vec![Interface::Metadata],
         file_transfer_mode: FileTransferMode::Active,
         file_transfer_archive: FileTransferArchive::Zip,
         auth: ServiceAuth::OAuth2(oauth(common, cfg, address)?),
@@ -122,14 +96,14 @@ pub fn build(
             ("en".into(), DESCRIPTION_EN.into()),
             ("de".into(), DESCRIPTION_DE.into()),
         ],
-        display_name: set(&cfg.zenodo_displayname)
+        display_name: present(&cfg.zenodo_displayname)
             .unwrap_or(DEFAULT_DISPLAYNAME)
             .to_owned(),
         info_url: info_url.to_owned(),
         help_url: help_url.to_owned(),
         icon: Some(icon(cfg)?),
         metadata_profile: metadata_profile(cfg)?,
-        project_link_template: set(&cfg.zenodo_project_link_template)
+        project_link_template: present(&cfg.zenodo_project_link_template)
             .unwrap_or(DEFAULT_PROJECT_LINK_TEMPLATE)
             .to_owned(),
     })

@@ -6,7 +6,7 @@ pub mod descriptor;
 pub mod mapping;
 pub mod zenodo;
 
-use connector_core::config::{parse_url, ConfigError};
+use connector_core::config::{parse_url, present, ConfigError};
 use connector_core::{Built, CommonConfig, ConnectorSpec};
 
 pub use config::ZenodoConfig;
@@ -32,7 +32,7 @@ impl Zenodo {
         config: ZenodoConfig,
         options: Options,
     ) -> Result<Built, ConfigError> {
-        let address = config::set(&config.zenodo_address)
+        let address = present(&config.zenodo_address)
             .unwrap_or(config::DEFAULT_ADDRESS)
             .to_owned();
         let address = parse_url("ZENODO_ADDRESS", &address)?;

@@ -142,6 +142,12 @@ async fn every_route_refuses_bad_input_with_a_problem() {
                 req().json(&json!({"userId": uid, "pad": big})),
                 Want::Is(413),
             ),
+            (
+                // Was sent to Zenodo without credentials; the caller's mistake: 400.
+                name("a token no header can carry"),
+                req().json(&json!({"userId": "port-zenodo://alice:t\nk"})),
+                Want::Is(400),
+            ),
         ];
         if *method == Method::POST || *method == Method::PATCH {
             cases.push((

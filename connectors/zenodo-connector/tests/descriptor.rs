@@ -28,7 +28,7 @@ fn payload_is_the_contracts() {
     let built = Zenodo::build(&registering(), creds()).unwrap();
     assert!(built.metadata.is_some());
     assert!(built.file_storage.is_none());
-    let p = built.descriptor.registration_payload();
+    let p = built.registration_payload();
     assert_eq!(p["servicename"], "port-zenodo");
     assert_eq!(p["implements"], serde_json::json!(["metadata"]));
     assert_eq!(p["fileTransferMode"], 0);
@@ -77,7 +77,6 @@ fn files_and_overrides() {
     };
     let p = Zenodo::build(&registering(), cfg)
         .unwrap()
-        .descriptor
         .registration_payload();
     assert_eq!(p["metadataProfile"], "eyJ0aXRsZSI6ICJyZXF1aXJlZCJ9");
     assert!(p["icon"]

@@ -143,7 +143,8 @@ async fn known_size_streams_straight_through() {
     assert_eq!(resp.status(), 200);
     assert_eq!(env.zenodo.files(id)[0].sha256, sha256(&content));
 
-    // A declared size that is wrong fails (Zenodo sees a short body), and nothing is stored.
+    // A declared size that is wrong is the caller's mistake (the body ends short of it), and
+    // nothing is stored.
     let form = reqwest::multipart::Form::new()
         .text("userId", user_id())
         .text("filename", "liar.bin")
@@ -159,7 +160,14 @@ async fn known_size_streams_straight_through() {
         .send()
         .await
         .unwrap();
-    assert!(resp.status().as_u16() >= 400, "{}", resp.status());
+    assert_eq!(resp.status(), 400);
+    let problem: Value = resp.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("999999")),
+        "{problem}"
+    );
     assert_eq!(env.zenodo.files(id).len(), 1);
     env.stop().await;
 }

@@ -52,6 +52,21 @@ async fn a_retry_after_beyond_the_cap_fails_at_once_with_429() {
         .await;
     assert_eq!(status, 429, "{problem}");
     assert_eq!(env.zenodo.requests().len(), 1);
+    // Zenodo's wait is passed on to the caller (capped at 10 minutes), not a fixed 5 s.
+    env.zenodo.rate_limit_next(1, 120);
+    let resp = env
+        .http
+        .get(env.url("/metadata/project"))
+        .json(&json!({"userId": user_id()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(retry_after.as_deref(), Some("120"));
     env.stop().await;
 }
 
@@ -93,8 +108,9 @@ async fn zenodo_down_is_a_bounded_gateway_error() {
             json!({"userId": user_id()}),
         )
         .await;
-    assert_eq!(status, 502, "{problem}");
-    assert_eq!(problem["status"], 502);
+    // Zenodo's 503 (its maintenance page) stays a 503: RDS may try again later.
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["status"], 503);
     assert_eq!(env.zenodo.requests().len(), 3, "three tries, then give up");
     env.zenodo.set_down(false);
 
@@ -203,7 +219,7 @@ async fn a_streamed_upload_is_not_repeated() {
     let id = env.create(json!({"title": "t"})).await;
     env.zenodo.fail_next_on("PUT", "/api/files/", 1, 503);
     let (status, _) = env.upload(id, "s.bin", common::bytes(2 << 20, 3)).await;
-    assert_eq!(status, 502);
+    assert_eq!(status, 503);
     assert!(env.zenodo.files(id).is_empty());
     let puts = env
         .zenodo

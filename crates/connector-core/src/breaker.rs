@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::error::ConnectorError;
+use crate::error::{retry_after_secs, ConnectorError};
 use crate::http::DisplayNoUrl;
 use crate::metrics;
 
@@ -276,20 +276,16 @@ impl From<UpstreamError> for ConnectorError {
 impl From<CircuitOpen> for ConnectorError {
     fn from(o: CircuitOpen) -> Self {
         let secs = retry_after_secs(o.retry_after);
-        ConnectorError::CircuitOpen {
+        ConnectorError::RetryLater {
             detail: format!(
                 "{} did not answer several calls in a row (connect failures or timeouts); \
                  calls fail at once for {secs} s, then one is let through to probe it",
                 o.upstream
             ),
             retry_after_secs: secs,
+            rate_limited: false,
         }
     }
-}
-
-/// Whole seconds for `Retry-After`, at least 1.
-fn retry_after_secs(d: Duration) -> u64 {
-    (d.as_millis().div_ceil(1000) as u64).max(1)
 }
 
 #[cfg(test)]
@@ -307,9 +303,7 @@ mod tests {
     }
 
     fn fail(b: &Arc<Breaker>) {
-        if let Ok(p) = b.admit() {
-            p.record(Outcome::Failed);
-        }
+        b.admit().unwrap().record(Outcome::Failed);
     }
 
     #[test]
@@ -318,7 +312,7 @@ mod tests {
         fail(&b);
         fail(&b);
         // An answer ends the run.
-        b.admit().map(|p| p.record(Outcome::Answered)).ok();
+        b.admit().unwrap().record(Outcome::Answered);
         fail(&b);
         fail(&b);
         assert!(
@@ -332,7 +326,7 @@ mod tests {
         let probe = b.admit();
         assert!(probe.is_ok(), "the cool-down is over: one probe");
         assert!(b.admit().is_err(), "only one probe at a time");
-        probe.map(|p| p.record(Outcome::Answered)).ok();
+        probe.unwrap().record(Outcome::Answered);
         assert!(b.admit().is_ok(), "closed again");
     }
 
@@ -345,7 +339,7 @@ mod tests {
         drop(b.admit());
         let probe = b.admit();
         assert!(probe.is_ok(), "the abandoned probe freed the slot");
-        probe.map(|p| p.record(Outcome::Failed)).ok();
+        probe.unwrap().record(Outcome::Failed);
         assert!(b.admit().is_err(), "a failed probe opens the circuit again");
     }
 

@@ -91,7 +91,7 @@ fn print_registration<S: ConnectorSpec>() -> ExitCode {
         Ok(built) => built,
         Err(e) => return failed(&e),
     };
-    match serde_json::to_string_pretty(&built.descriptor.registration_payload()) {
+    match serde_json::to_string_pretty(&built.registration_payload()) {
         Ok(json) => {
             println!("{json}");
             ExitCode::SUCCESS

@@ -200,10 +200,45 @@ impl CommonConfig {
         Ok(())
     }
 
-    /// The redirect URI as the originals formatted it ("" when unset).
-    pub fn redirect_uri(&self) -> &str {
-        self.rds_oauth_redirect_uri.as_deref().unwrap_or("")
+    /// Whether the connector registers at the Token Storage
+    /// (`CENTRAL_SERVICE_TOKEN_STORAGE` is set).
+    pub fn registers(&self) -> bool {
+        self.central_service_token_storage.is_some()
     }
+
+    /// A key only registration needs (an OAuth2 client's id or secret): its value, an
+    /// error naming it when it is unset or blank and the connector registers, else "".
+    pub fn required_to_register(
+        &self,
+        key: &str,
+        value: &Option<String>,
+    ) -> Result<String, ConfigError> {
+        match present(value) {
+            Some(v) => Ok(v.to_owned()),
+            None if self.registers() => Err(ConfigError::new(
+                key,
+                "is required to register with the Token Storage (CENTRAL_SERVICE_TOKEN_STORAGE is set)",
+            )),
+            None => Ok(String::new()),
+        }
+    }
+
+    /// `RDS_OAUTH_REDIRECT_URI` for an [`crate::descriptor::OAuth2Descriptor`]; `None`
+    /// when unset or blank (the authorize URL then carries an empty `redirect_uri`, as
+    /// the originals sent it).
+    pub fn redirect_url(&self) -> Result<Option<oauth2::RedirectUrl>, ConfigError> {
+        present(&self.rds_oauth_redirect_uri)
+            .map(|r| {
+                oauth2::RedirectUrl::new(r.to_owned())
+                    .map_err(|e| ConfigError::new("RDS_OAUTH_REDIRECT_URI", e.to_string()))
+            })
+            .transpose()
+    }
+}
+
+/// A value, `None` when unset or blank (Helm charts often render unset keys as "").
+pub fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Accepts `true/false`, and the strings Python's ports compared against (`True`,
@@ -366,8 +401,8 @@ fn to_config_error(err: figment::Error) -> ConfigError {
 
 /// Reads a URL-valued key that the provider requires.
 pub fn require_url(key: &str, value: &Option<String>) -> Result<Url, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Err(ConfigError::new(key, "is required but not set")),
+    match present(value) {
+        None => Err(ConfigError::new(key, "is required but not set")),
         Some(v) => parse_url(key, v),
     }
 }
@@ -490,6 +525,37 @@ mod tests {
             assert_eq!(c.common.max_upstream_answer_bytes, 1 << 20);
             Ok(())
         });
+    }
+
+    #[test]
+    fn registration_keys_and_redirect() {
+        let off = CommonConfig::default();
+        let on = CommonConfig {
+            central_service_token_storage: Url::parse("http://ts").ok(),
+            rds_oauth_redirect_uri: Some(" https://rds.example.org/redirect ".into()),
+            ..Default::default()
+        };
+        for blank in [None, Some("  ".to_owned())] {
+            assert_eq!(off.required_to_register("K", &blank), Ok(String::new()));
+            let err = on.required_to_register("K", &blank).err();
+            assert_eq!(err.map(|e| e.key).as_deref(), Some("K"));
+        }
+        assert_eq!(
+            on.required_to_register("K", &Some(" id ".into())),
+            Ok("id".to_owned())
+        );
+        assert!(matches!(off.redirect_url(), Ok(None)));
+        let redirect = on.redirect_url().ok().flatten();
+        assert_eq!(
+            redirect.as_ref().map(|r| r.as_str()),
+            Some("https://rds.example.org/redirect")
+        );
+        let bad = CommonConfig {
+            rds_oauth_redirect_uri: Some("not a url".into()),
+            ..Default::default()
+        };
+        let err = bad.redirect_url().err().map(|e| e.key);
+        assert_eq!(err.as_deref(), Some("RDS_OAUTH_REDIRECT_URI"));
     }
 
     #[test]

@@ -12,9 +12,13 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, Scope, TokenUrl};
+/// The `oauth2` crate's URL and client types of an [`OAuth2Descriptor`], re-exported so
+/// that a provider needs no `oauth2` dependency of its own.
+pub use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, Scope, TokenUrl};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
+
+use crate::config::ConfigError;
 
 /// The interfaces of RDS a connector can implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +64,21 @@ impl Icon {
         let bytes = std::fs::read(path)?;
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         Ok(Self::from_bytes(mime.essence_str(), &bytes))
+    }
+
+    /// The icon an operator configured under `key` (an image file), else the built-in
+    /// SVG. A file that cannot be read is a configuration error naming the key (exit 2 at
+    /// start): the operator asked for that icon, and silently sending another hides it.
+    pub fn configured(
+        key: &str,
+        path: Option<&Path>,
+        builtin_svg: &[u8],
+    ) -> Result<Self, ConfigError> {
+        match path.filter(|p| !p.as_os_str().is_empty()) {
+            Some(path) => Self::from_file(path)
+                .map_err(|e| ConfigError::new(key, format!("cannot read {}: {e}", path.display()))),
+            None => Ok(Self::from_bytes("image/svg+xml", builtin_svg)),
+        }
     }
 
     pub fn data_url(&self) -> &str {
@@ -125,11 +144,12 @@ pub enum ServiceAuth {
     },
 }
 
-/// Everything the Token Storage needs to know about a connector.
+/// Everything the Token Storage needs to know about a connector but the interfaces it
+/// implements: those the core derives from what [`crate::Built`] carries
+/// ([`crate::Built::implements`]), so the registration cannot claim what is not served.
 #[derive(Debug, Clone)]
 pub struct ServiceDescriptor {
     pub servicename: String,
-    pub implements: Vec<Interface>,
     pub file_transfer_mode: FileTransferMode,
     pub file_transfer_archive: FileTransferArchive,
     pub auth: ServiceAuth,
@@ -147,12 +167,7 @@ pub struct ServiceDescriptor {
 
 /// `quote_plus` as Python's urllib does it: unreserved `A-Z a-z 0-9 _ . - ~` kept, space → `+`.
 fn quote_plus(s: &str) -> String {
-    const SET: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'-')
-        .remove(b'~');
-    utf8_percent_encode(s, SET).to_string().replace("%20", "+")
+    crate::http::path_segment(s).to_string().replace("%20", "+")
 }
 
 /// The RDS library encodes a URL unless decoding it changes nothing being false, i.e.
@@ -169,8 +184,8 @@ fn rds_encode_url(url: &str) -> String {
 }
 
 impl ServiceDescriptor {
-    /// The JSON body of `POST /service`.
-    pub fn registration_payload(&self) -> Value {
+    /// The JSON body of `POST /service` for a connector serving `implements`.
+    pub fn registration_payload(&self, implements: &[Interface]) -> Value {
         let description: serde_json::Map<String, Value> = self
             .description
             .iter()
@@ -178,7 +193,7 @@ impl ServiceDescriptor {
             .collect();
         let mut payload = json!({
             "servicename": self.servicename.to_lowercase(),
-            "implements": self.implements.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+            "implements": implements.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
             "fileTransferMode": self.file_transfer_mode as u8,
             "fileTransferArchive": self.file_transfer_archive as u8,
             "description": description,
@@ -207,8 +222,8 @@ impl ServiceDescriptor {
     }
 
     /// The payload as it may be logged: the client secret masked.
-    pub fn redacted_payload(&self) -> Value {
-        let mut p = self.registration_payload();
+    pub fn redacted_payload(&self, implements: &[Interface]) -> Value {
+        let mut p = self.registration_payload(implements);
         if let Some(secret) = p.get_mut("client_secret") {
             *secret = Value::String("[REDACTED]".into());
         }
@@ -219,10 +234,6 @@ impl ServiceDescriptor {
         }
         p
     }
-
-    pub fn implements(&self, interface: Interface) -> bool {
-        self.implements.contains(&interface)
-    }
 }
 
 #[cfg(test)]
@@ -232,7 +243,6 @@ mod tests {
     fn sample() -> ServiceDescriptor {
         ServiceDescriptor {
             servicename: "Port-Zenodo".into(),
-            implements: vec![Interface::Metadata],
             file_transfer_mode: FileTransferMode::Active,
             file_transfer_archive: FileTransferArchive::Zip,
             auth: ServiceAuth::OAuth2(OAuth2Descriptor {
@@ -263,7 +273,7 @@ mod tests {
 
     #[test]
     fn payload_matches_the_rds_form() {
-        let p = sample().registration_payload();
+        let p = sample().registration_payload(&[Interface::Metadata]);
         assert_eq!(p["servicename"], "port-zenodo");
         assert_eq!(p["implements"], json!(["metadata"]));
         assert_eq!(p["fileTransferMode"], 0);
@@ -287,8 +297,30 @@ mod tests {
 
     #[test]
     fn redacted_payload_hides_the_secret() {
-        let text = sample().redacted_payload().to_string();
+        let text = sample()
+            .redacted_payload(&[Interface::Metadata])
+            .to_string();
         assert!(!text.contains("csecret"));
+    }
+
+    #[test]
+    fn a_configured_icon_must_be_readable() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let png = dir.path().join("logo.png");
+        std::fs::write(&png, b"\x89PNG").unwrap_or_else(|e| panic!("{e}"));
+        let icon = |p: Option<&Path>| Icon::configured("X_ICON", p, b"<svg/>");
+        let data = |r: Result<Icon, ConfigError>| r.map(|i| i.data_url().to_owned());
+        assert_eq!(
+            data(icon(Some(&png))).ok().as_deref(),
+            Some("data:image/png;base64,iVBORw==")
+        );
+        let builtin = Some("data:image/svg+xml;base64,PHN2Zy8+");
+        assert_eq!(data(icon(None)).ok().as_deref(), builtin);
+        assert_eq!(data(icon(Some(Path::new("")))).ok().as_deref(), builtin);
+        let missing = dir.path().join("missing.svg");
+        let err = icon(Some(&missing)).err();
+        assert_eq!(err.as_ref().map(|e| e.key.as_str()), Some("X_ICON"));
+        assert!(err.is_some_and(|e| e.problem.contains("missing.svg")));
     }
 
     #[test]

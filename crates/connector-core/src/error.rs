@@ -4,9 +4,19 @@
 //! by us, never copied from a request or URL that may hold a token: a provider's message is
 //! added only when [`crate::Credentials::appear_in`] finds no part of the credentials in it.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+
+/// Our `Retry-After` on a 503 or 429 when nobody said how long to wait.
+pub const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
+
+/// Whole seconds for `Retry-After`, at least 1 (a `0` would invite a tight loop).
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_millis().div_ceil(1000) as u64).max(1)
+}
 
 /// A field-level validation message from the provider (e.g. Zenodo's `errors[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,12 +74,14 @@ pub enum ConnectorError {
     /// A service we depend on is unreachable or not ready, including ourselves (503).
     #[error("{0}")]
     ServiceUnavailable(String),
-    /// An upstream's circuit breaker is open: 503 with `Retry-After` for the rest of the
-    /// cool-down.
+    /// Call again after a known wait: a provider's 503 (or, `rate_limited`, its 429) that
+    /// said how long in `Retry-After`, or an open circuit breaker for the rest of its
+    /// cool-down. The wait is passed on as our `Retry-After`.
     #[error("{detail}")]
-    CircuitOpen {
+    RetryLater {
         detail: String,
         retry_after_secs: u64,
+        rate_limited: bool,
     },
     /// The provider did not answer in time (504).
     #[error("{0}")]
@@ -96,11 +108,14 @@ impl ConnectorError {
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Locked(_) => StatusCode::LOCKED,
-            TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            TooManyRequests(_)
+            | RetryLater {
+                rate_limited: true, ..
+            } => StatusCode::TOO_MANY_REQUESTS,
             InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             BadGateway(_) => StatusCode::BAD_GATEWAY,
-            ServiceUnavailable(_) | CircuitOpen { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceUnavailable(_) | RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
             GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -133,6 +148,65 @@ impl ConnectorError {
             504 => GatewayTimeout(format!("the provider timed out ({what})")),
             s if s >= 500 => BadGateway(format!("the provider failed with HTTP {s} ({what})")),
             s => BadGateway(format!("unexpected HTTP {s} from the provider ({what})")),
+        }
+    }
+
+    /// The one mapping of a provider's error answer: [`Self::from_upstream_status`], with
+    /// the provider's wait (`Retry-After`, see [`crate::http::retry_after`]) passed on for
+    /// 503 and 429. Without one, their `Retry-After` is [`DEFAULT_RETRY_AFTER_SECS`].
+    pub fn from_upstream(status: u16, wait: Option<Duration>, what: &str) -> Self {
+        let err = Self::from_upstream_status(status, what);
+        match (err, wait) {
+            (ConnectorError::ServiceUnavailable(detail), Some(wait)) => {
+                ConnectorError::RetryLater {
+                    detail,
+                    retry_after_secs: retry_after_secs(wait),
+                    rate_limited: false,
+                }
+            }
+            (ConnectorError::TooManyRequests(detail), Some(wait)) => ConnectorError::RetryLater {
+                detail,
+                retry_after_secs: retry_after_secs(wait),
+                rate_limited: true,
+            },
+            (err, _) => err,
+        }
+    }
+
+    /// The same error, its detail rewritten by `f` (to add the provider's own words);
+    /// errors that carry no provider detail (ours: 500, 501, 408) are kept as they are.
+    pub fn map_detail(self, f: impl FnOnce(String) -> String) -> Self {
+        use ConnectorError::*;
+        match self {
+            BadRequest(s) => BadRequest(f(s)),
+            Validation { detail, errors } => Validation {
+                detail: f(detail),
+                errors,
+            },
+            Unauthorized(s) => Unauthorized(f(s)),
+            Forbidden(s) => Forbidden(f(s)),
+            NotFound(s) => NotFound(f(s)),
+            MethodNotAllowed(s) => MethodNotAllowed(f(s)),
+            Conflict(s) => Conflict(f(s)),
+            PayloadTooLarge(s) => PayloadTooLarge(f(s)),
+            UnsupportedMediaType(s) => UnsupportedMediaType(f(s)),
+            RangeNotSatisfiable(s) => RangeNotSatisfiable(f(s)),
+            Locked(s) => Locked(f(s)),
+            TooManyRequests(s) => TooManyRequests(f(s)),
+            InsufficientStorage(s) => InsufficientStorage(f(s)),
+            BadGateway(s) => BadGateway(f(s)),
+            ServiceUnavailable(s) => ServiceUnavailable(f(s)),
+            RetryLater {
+                detail,
+                retry_after_secs,
+                rate_limited,
+            } => RetryLater {
+                detail: f(detail),
+                retry_after_secs,
+                rate_limited,
+            },
+            GatewayTimeout(s) => GatewayTimeout(f(s)),
+            other @ (RequestTimeout(_) | NotImplemented(_) | Internal(_)) => other,
         }
     }
 
@@ -180,9 +254,9 @@ impl ResponseError for ConnectorError {
         // Tell RDS (and proxies) when trying again makes sense.
         match self {
             ConnectorError::ServiceUnavailable(_) | ConnectorError::TooManyRequests(_) => {
-                resp.insert_header(("Retry-After", "5"));
+                resp.insert_header(("Retry-After", DEFAULT_RETRY_AFTER_SECS.to_string()));
             }
-            ConnectorError::CircuitOpen {
+            ConnectorError::RetryLater {
                 retry_after_secs, ..
             } => {
                 resp.insert_header(("Retry-After", retry_after_secs.to_string()));
@@ -234,13 +308,52 @@ mod tests {
                 .and_then(|v| v.to_str().ok()),
             Some("application/problem+json")
         );
-        let body = resp.into_body().try_into_bytes().unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let body = resp.into_body().try_into_bytes().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["status"], 400);
         assert_eq!(v["title"], "Bad Request");
         assert_eq!(v["detail"], "the deposit is incomplete");
         assert_eq!(v["errors"][0]["field"], "metadata.title");
         assert!(v["type"].as_str().is_some_and(|t| t.ends_with(":400")));
+    }
+
+    fn retry_after_of(err: &ConnectorError) -> Option<String> {
+        err.error_response()
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn the_providers_wait_is_passed_on() {
+        let minute = Some(Duration::from_secs(60));
+        for (status, wait, want_status, want_wait) in [
+            (503, minute, 503, Some("60")),
+            (429, minute, 429, Some("60")),
+            (503, None, 503, Some("5")),
+            (429, None, 429, Some("5")),
+            (503, Some(Duration::ZERO), 503, Some("1")),
+            (503, Some(Duration::from_millis(1500)), 503, Some("2")),
+            (502, minute, 502, None),
+            (500, minute, 502, None),
+            (404, minute, 404, None),
+        ] {
+            let err = ConnectorError::from_upstream(status, wait, "deposition 1");
+            assert_eq!(err.status().as_u16(), want_status, "{status} {wait:?}");
+            assert_eq!(
+                retry_after_of(&err).as_deref(),
+                want_wait,
+                "{status} {wait:?}"
+            );
+        }
+        let err = ConnectorError::from_upstream(503, minute, "x")
+            .map_detail(|d| format!("{d} (provider: down for maintenance)"));
+        assert_eq!(err.status().as_u16(), 503);
+        assert_eq!(retry_after_of(&err).as_deref(), Some("60"));
+        assert!(err
+            .to_string()
+            .ends_with("(provider: down for maintenance)"));
     }
 
     #[test]

@@ -11,12 +11,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use futures_util::TryStreamExt as _;
-use reqwest::header::CONTENT_LENGTH;
+use percent_encoding::{utf8_percent_encode, AsciiSet, PercentEncode, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, RETRY_AFTER};
 use reqwest::{Certificate, Client, RequestBuilder, Response};
+use secrecy::ExposeSecret;
 
 use crate::breaker::Breaker;
 pub use crate::breaker::{BreakerSettings, UpstreamError};
+use crate::credentials::Credentials;
 use crate::error::ConnectorError;
 use crate::interface::ByteStream;
 use crate::metrics;
@@ -219,6 +224,79 @@ impl Upstream {
     }
 }
 
+/// How a provider takes the user's credentials in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme<'a> {
+    /// `Bearer <token>` (an OAuth2 access token).
+    Bearer,
+    /// `Basic base64(<user>:<token>)`, the token slot holding a password. `user` is the
+    /// name the provider knows (the provider strips what it must, e.g. `@institution`).
+    Basic { user: &'a str },
+}
+
+/// The `Authorization` value for `creds`, marked sensitive so that no log or debug output
+/// of a request shows it. A token no header can carry (control characters) is
+/// the caller's mistake: a 400 now, rather than a request that fails to build (reqwest's
+/// `bearer_auth` defers that to `send`, a 502) or goes out without credentials.
+pub fn auth_header(
+    creds: &Credentials,
+    scheme: AuthScheme<'_>,
+) -> Result<HeaderValue, ConnectorError> {
+    let token = creds.token().expose_secret();
+    let value = match scheme {
+        AuthScheme::Bearer => format!("Bearer {token}"),
+        AuthScheme::Basic { user } => format!("Basic {}", B64.encode(format!("{user}:{token}"))),
+    };
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        ConnectorError::BadRequest(
+            "the token in userId holds characters that no HTTP header can carry".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// `req` with the user's `Authorization` ([`auth_header`]).
+pub fn authorized(
+    req: RequestBuilder,
+    creds: &Credentials,
+    scheme: AuthScheme<'_>,
+) -> Result<RequestBuilder, ConnectorError> {
+    Ok(req.header(AUTHORIZATION, auth_header(creds, scheme)?))
+}
+
+/// One path segment's encoding: RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`)
+/// stay, everything else (`/`, `#`, `%`, `?`, `+`, spaces, unicode) is percent-encoded.
+pub const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` encoded as one URL path segment ([`PATH_SEGMENT`]).
+pub fn path_segment(s: &str) -> PercentEncode<'_> {
+    utf8_percent_encode(s, PATH_SEGMENT)
+}
+
+/// The longest wait passed on from a provider's `Retry-After`: a provider asking for
+/// hours (or a date years ahead) is not worth a caller's wait; it can ask again later.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// The wait a provider asked for in `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an
+/// HTTP-date (a date in the past waits zero), capped at [`MAX_RETRY_AFTER`]. `None` when
+/// the header is absent or unreadable.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
 /// Displays a reqwest error without its URL (URLs may carry names or tokens).
 pub(crate) struct DisplayNoUrl<'a>(pub(crate) &'a reqwest::Error);
 
@@ -255,17 +333,84 @@ mod tests {
         }
     }
 
+    fn sent_authorization(scheme: AuthScheme<'_>, token: &str) -> HeaderValue {
+        let creds = Credentials::new(Some("alice@uni-a.de".into()), token.to_owned().into());
+        let req = authorized(Client::new().get("http://x.invalid/"), &creds, scheme)
+            .and_then(|r| r.build().map_err(ConnectorError::from));
+        match req {
+            Ok(req) => req.headers().get(AUTHORIZATION).cloned(),
+            Err(e) => panic!("{e}"),
+        }
+        .unwrap_or_else(|| panic!("no Authorization sent"))
+    }
+
+    #[test]
+    fn authorization_is_built_per_scheme_and_sensitive() {
+        let bearer = sent_authorization(AuthScheme::Bearer, "t0k:en");
+        assert_eq!(bearer.as_bytes(), b"Bearer t0k:en");
+        assert!(bearer.is_sensitive());
+        let basic = sent_authorization(AuthScheme::Basic { user: "alice" }, "app pass");
+        // base64("alice:app pass")
+        assert_eq!(basic.as_bytes(), b"Basic YWxpY2U6YXBwIHBhc3M=");
+        assert!(basic.is_sensitive());
+        assert!(!format!("{basic:?}").contains("YWxp"), "Debug hides it");
+        for bad in ["line\r\nX-Injected: 1", "t\u{0}k", "t\u{7f}k"] {
+            let creds = Credentials::new(None, bad.to_owned().into());
+            let err = auth_header(&creds, AuthScheme::Bearer).err();
+            assert_eq!(err.map(|e| e.status().as_u16()), Some(400), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                RETRY_AFTER,
+                HeaderValue::from_str(v).unwrap_or_else(|e| panic!("{e}")),
+            );
+            retry_after(&h)
+        };
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+        assert_eq!(with("60"), Some(Duration::from_secs(60)));
+        assert_eq!(with(" 0 "), Some(Duration::ZERO));
+        assert_eq!(with("99999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(with("soon"), None);
+        assert_eq!(with("-5"), None);
+        let at = |d: Duration| httpdate::fmt_http_date(std::time::SystemTime::now() + d);
+        let in_two_minutes = with(&at(Duration::from_secs(120))).unwrap_or_default();
+        // The date has whole seconds and the clock moves on: 118-120 s.
+        assert!(
+            (118..=120).contains(&in_two_minutes.as_secs()),
+            "{in_two_minutes:?}"
+        );
+        assert_eq!(
+            with(&at(Duration::from_secs(86_400))),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(with("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        // RFC 850 and asctime forms, which RFC 9110 says recipients must accept.
+        assert_eq!(with("Sunday, 06-Nov-94 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(with("Sun Nov  6 08:49:37 1994"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn path_segments_keep_only_unreserved_characters() {
+        assert_eq!(
+            path_segment("a b#?%/+&ü-._~.txt").to_string(),
+            "a%20b%23%3F%25%2F%2B%26%C3%BC-._~.txt"
+        );
+    }
+
     #[test]
     fn ca_file_problems_are_reported() {
         assert!(Upstream::new("x", &settings(None)).is_ok());
         let missing = Upstream::new("x", &settings(Some("/nonexistent/ca.pem".into())));
         assert!(matches!(missing, Err(HttpSetupError::CaFile { .. })));
-        let dir = std::env::temp_dir().join(format!("ca-test-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let not_pem = dir.join("not.pem");
-        let _ = std::fs::write(&not_pem, "hello");
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
         let bad = Upstream::new("x", &settings(Some(not_pem)));
         assert!(matches!(bad, Err(HttpSetupError::CaPem(_))));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -17,7 +17,6 @@ mod inflight;
 pub mod interface;
 mod logging;
 pub mod metrics;
-pub mod oauth;
 mod ops;
 pub mod registration;
 mod routes;
@@ -84,6 +83,23 @@ impl Built {
     pub fn with_metadata(mut self, md: impl Metadata) -> Self {
         self.metadata = Some(Arc::new(md));
         self
+    }
+
+    /// The interfaces registered: exactly those this connector serves.
+    pub fn implements(&self) -> Vec<descriptor::Interface> {
+        let mut implements = Vec::new();
+        if self.file_storage.is_some() {
+            implements.push(descriptor::Interface::FileStorage);
+        }
+        if self.metadata.is_some() {
+            implements.push(descriptor::Interface::Metadata);
+        }
+        implements
+    }
+
+    /// The JSON body of `POST /service` ([`ServiceDescriptor::registration_payload`]).
+    pub fn registration_payload(&self) -> serde_json::Value {
+        self.descriptor.registration_payload(&self.implements())
     }
 }
 

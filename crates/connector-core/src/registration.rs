@@ -20,7 +20,7 @@ use backon::{ExponentialBuilder, Retryable};
 use serde_json::Value;
 use url::Url;
 
-use crate::descriptor::ServiceDescriptor;
+use crate::descriptor::{Interface, ServiceDescriptor};
 use crate::http::Upstream;
 use crate::metrics;
 
@@ -60,12 +60,13 @@ pub async fn register(
     http: &Upstream,
     token_storage: &Url,
     descriptor: &ServiceDescriptor,
+    implements: &[Interface],
     policy: ExponentialBuilder,
 ) -> Result<Registered, RegistrationError> {
     let url = format!("{}/service", token_storage.as_str().trim_end_matches('/'));
-    let payload = descriptor.registration_payload();
+    let payload = descriptor.registration_payload(implements);
     let secret = client_secret(descriptor);
-    tracing::debug!(payload = %descriptor.redacted_payload(), "registration payload");
+    tracing::debug!(payload = %descriptor.redacted_payload(implements), "registration payload");
     let attempt = || async { attempt(http, &url, &payload, secret.as_deref()).await };
     let result = attempt
         .retry(policy)
@@ -110,6 +111,7 @@ pub async fn watch(
     http: &Upstream,
     token_storage: &Url,
     descriptor: &ServiceDescriptor,
+    implements: &[Interface],
     interval: Duration,
     first: Registered,
 ) {
@@ -117,7 +119,7 @@ pub async fn watch(
     let servicename = descriptor.servicename.to_lowercase();
     let entry_url = format!("{base}/service/{servicename}");
     let post_url = format!("{base}/service");
-    let payload = descriptor.registration_payload();
+    let payload = descriptor.registration_payload(implements);
     let secret = client_secret(descriptor);
     // Warn once per distinct set of differing fields, not on every check.
     let mut warned: Option<BTreeSet<String>> = None;

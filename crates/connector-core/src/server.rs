@@ -133,18 +133,26 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         Some(url) => {
             readiness.set(Phase::Registering);
             let (tx, rx) = oneshot::channel();
+            let implements = built.implements();
             let descriptor = Arc::new(built.descriptor);
             let ready = readiness.clone();
             let check = Duration::from_secs(common.registration_check_secs);
             let task = tokio::spawn(async move {
-                match registration::register(&http, &url, &descriptor, registration::backoff())
-                    .await
+                match registration::register(
+                    &http,
+                    &url,
+                    &descriptor,
+                    &implements,
+                    registration::backoff(),
+                )
+                .await
                 {
                     Ok(outcome) => {
                         if ready.phase() == Phase::Registering {
                             ready.set(Phase::Ready);
                         }
-                        registration::watch(&http, &url, &descriptor, check, outcome).await;
+                        registration::watch(&http, &url, &descriptor, &implements, check, outcome)
+                            .await;
                     }
                     Err(e) => {
                         let _ = tx.send(e);

@@ -68,3 +68,41 @@ async fn answers_up_to_the_cap_are_read_and_larger_ones_refused() {
         );
     }
 }
+
+/// A provider's error answer that never ends (a proxy streaming garbage): the core reads
+/// `MAX_ERROR_BODY_BYTES` of it and maps the status with the provider's `Retry-After`.
+#[tokio::test]
+async fn error_answers_are_read_bounded_and_keep_the_wait() {
+    use connector_core::answer::{ErrorAnswer, MAX_ERROR_BODY_BYTES};
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
+    let srv = HostileServer::start(|_req, counters| async move {
+        let endless = stream::repeat(Bytes::from(vec![b'x'; 4096]));
+        let mut resp = streamed(&counters, 503, "text/html", endless);
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("60"));
+        resp
+    })
+    .await
+    .unwrap();
+    let resp = reqwest::get(srv.url()).await.unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(20), ErrorAnswer::read(resp))
+        .await
+        .expect("an endless error body is not read to its end");
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.body.len(), MAX_ERROR_BODY_BYTES);
+    let err = answer.error("file \"/a\"");
+    assert_eq!(err.status().as_u16(), 503);
+    assert!(
+        matches!(
+            err,
+            ConnectorError::RetryLater {
+                retry_after_secs: 60,
+                rate_limited: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Reading stopped: at most a few socket buffers beyond the cap were sent.
+    assert!(srv.counters().body_bytes_sent() < 16 << 20);
+}

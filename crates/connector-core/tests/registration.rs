@@ -23,7 +23,7 @@ async fn registers_and_becomes_ready() {
 
     let services = ts.services();
     assert_eq!(services.len(), 1);
-    let expected = common::descriptor("port-Echo").registration_payload();
+    let expected = built("port-Echo", Arc::default()).registration_payload();
     assert_eq!(
         services[0], expected,
         "the Token Storage holds exactly what we describe"
@@ -112,7 +112,7 @@ async fn late_token_storage_then_ready_and_gate_before() {
 #[actix_web::test]
 async fn already_registered_counts_as_registered() {
     let ts = TokenStorage::start().await;
-    ts.add_service(common::descriptor("port-dup").registration_payload());
+    ts.add_service(built("port-dup", Arc::default()).registration_payload());
     let mut cfg = common::common();
     cfg.central_service_token_storage = Some(ts.url().parse().unwrap());
     let running = server::start(cfg, built("port-dup", Arc::default()))

@@ -48,11 +48,12 @@ async fn session_and_normal_user_ids() {
     assert_eq!(s, 200);
     assert_eq!(
         v["files"],
+        // A recursive listing comes sorted.
         json!([
-            "/user=alice",
+            "/folder=%2F",
+            "/recursive=true",
             "/token=tok:with:colons",
-            "/folder=/",
-            "/recursive=true"
+            "/user=alice"
         ])
     );
 
@@ -67,7 +68,7 @@ async fn session_and_normal_user_ids() {
         json!([
             "/a b/user=émilie@uni.example",
             "/a b/token=looked-up-token",
-            "/a b/folder=/a b",
+            "/a b/folder=%2Fa b",
             "/a b/recursive=false"
         ])
     );
@@ -127,7 +128,7 @@ async fn query_string_form() {
         json!([
             "/x/#y/user=ü",
             "/x/#y/token=t+k",
-            "/x/#y/folder=/x/#y",
+            "/x/#y/folder=%2Fx%2F#y",
             "/x/#y/recursive=false"
         ])
     );
@@ -336,6 +337,25 @@ async fn declared_size_must_match_the_content() {
         0,
         "no upload completed"
     );
+    c.stop().await;
+}
+
+/// A provider that serves no ranges never sees the caller's `Range`: the whole file
+/// comes back as a 200, and no `Accept-Ranges` promises otherwise.
+#[actix_web::test]
+async fn ranges_reach_only_providers_that_serve_them() {
+    let (c, _) = start(None).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/storage/file", c.url()))
+        .header("Range", "bytes=0-0")
+        .json(&json!({"userId": "port-echo://u:t", "filepath": "/1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("accept-ranges"), None);
+    assert_eq!(r.headers().get("content-range"), None);
+    assert_eq!(r.bytes().await.unwrap().len(), 64 * 1024);
     c.stop().await;
 }
 

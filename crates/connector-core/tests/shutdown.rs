@@ -27,7 +27,22 @@ async fn stop_waits_for_transfers_and_refuses_new_requests() {
     let transfer = tokio::spawn(async move { download.bytes().await.map(|b| b.len()) });
 
     let stopping = tokio::spawn(running.stop());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait for the drain to begin (its first sign: /ready turns 503), not a fixed time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while client
+        .get(format!("{base}/ready"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        != 503
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drain never began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // While draining: the listener is still open; the interface and /ready say 503.
     let r = client
         .get(format!("{base}/storage/folder"))

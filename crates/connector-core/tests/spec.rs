@@ -60,8 +60,7 @@ fn registration_schema_describes_the_payloads() {
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let required = schema["required"].as_array().unwrap();
-    for descriptor in samples::samples().unwrap() {
-        let p = descriptor.registration_payload();
+    for p in samples::payloads().unwrap() {
         for key in p.as_object().unwrap().keys() {
             assert!(
                 schema["properties"].get(key).is_some(),

@@ -36,6 +36,7 @@ struct State {
     tokens: HashMap<(String, String), String>,
     registration_attempts: usize,
     lookups: usize,
+    service_reads: usize,
     /// Answer this many of the next calls (any route) with the status.
     fail_next: Option<(usize, u16)>,
     reject_registrations: bool,
@@ -123,6 +124,11 @@ impl TokenStorage {
 
     pub fn registration_attempts(&self) -> usize {
         self.shared.lock().registration_attempts
+    }
+
+    /// `GET /service/{servicename}` calls served (a connector checking its registration).
+    pub fn service_reads(&self) -> usize {
+        self.shared.lock().service_reads
     }
 
     /// Token lookups served (any answer).
@@ -311,6 +317,7 @@ async fn service(shared: web::Data<Shared>, path: web::Path<String>) -> HttpResp
     if let Some(resp) = pre(&shared).await {
         return resp;
     }
+    shared.lock().service_reads += 1;
     let name = path.into_inner().to_lowercase();
     let found = shared
         .lock()

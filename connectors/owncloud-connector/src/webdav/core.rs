@@ -3,29 +3,18 @@
 //! Every path segment is percent-encoded on the way out (names may hold `#`, `%`, `?`,
 //! `+`, `&`, spaces, unicode) and every href decoded on the way in.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use bytes::Bytes;
 use connector_core::answer;
-use connector_core::http::Upstream;
+use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
 use connector_core::interface::{ByteStream, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RANGE};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, RANGE};
 use reqwest::{Method, RequestBuilder, Response};
-use secrecy::ExposeSecret;
 use url::Url;
 
 use super::error::{bad_multistatus, from_response};
 use super::integrity;
 use super::multistatus::{self, Entry};
-
-/// RFC 3986 unreserved characters stay; everything else in a segment is encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// What a PROPFIND asks for: the DAV basics plus ownCloud's ids and folder sizes.
 const PROPFIND_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -129,7 +118,7 @@ impl DavCore {
             Layout::Nextcloud => format!(
                 "{}/remote.php/dav/files/{}",
                 self.base,
-                utf8_percent_encode(Self::efss_user(creds)?, SEGMENT)
+                path_segment(Self::efss_user(creds)?)
             ),
         })
     }
@@ -139,7 +128,7 @@ impl DavCore {
         let mut s = self.root(creds)?;
         for seg in path.segments() {
             s.push('/');
-            s.extend(utf8_percent_encode(seg, SEGMENT));
+            s.extend(path_segment(seg));
         }
         if folder || path.is_root() {
             s.push('/');
@@ -149,27 +138,13 @@ impl DavCore {
     }
 
     fn request(&self, method: Method, url: Url, creds: &Credentials) -> Result<RequestBuilder> {
-        let value = match self.auth {
-            AuthMode::Bearer => creds.bearer(),
-            AuthMode::Basic => {
-                let user = Self::efss_user(creds)?;
-                format!(
-                    "Basic {}",
-                    B64.encode(format!("{user}:{}", creds.token().expose_secret()))
-                )
-            }
+        let scheme = match self.auth {
+            AuthMode::Bearer => AuthScheme::Bearer,
+            AuthMode::Basic => AuthScheme::Basic {
+                user: Self::efss_user(creds)?,
+            },
         };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
-            ConnectorError::BadRequest(
-                "the token contains characters not allowed in a header".into(),
-            )
-        })?;
-        value.set_sensitive(true);
-        Ok(self
-            .http
-            .client()
-            .request(method, url)
-            .header(AUTHORIZATION, value))
+        authorized(self.http.client().request(method, url), creds, scheme)
     }
 
     pub async fn fail(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
@@ -300,12 +275,12 @@ impl DavCore {
         let mut s = format!(
             "{}/remote.php/dav/uploads/{}/{}",
             self.base,
-            utf8_percent_encode(Self::efss_user(creds)?, SEGMENT),
-            utf8_percent_encode(transfer, SEGMENT)
+            path_segment(Self::efss_user(creds)?),
+            path_segment(transfer)
         );
         if let Some(item) = item {
             s.push('/');
-            s.extend(utf8_percent_encode(item, SEGMENT));
+            s.extend(path_segment(item));
         }
         Url::parse(&s)
             .map_err(|e| ConnectorError::Internal(format!("cannot build a WebDAV URL: {e}")))

@@ -1,48 +1,35 @@
 //! WebDAV answers that are not successes, mapped to the contract's errors.
 //!
-//! The status decides the error (401/403/404/423/507 kept, 5xx → 502, 503 → 503); Sabre's
-//! `<s:message>` is appended as detail only when it is short, single-line text that holds
-//! no part of the credentials ([`Credentials::appear_in`]: servers should never echo
+//! The core's mapping decides the error (401/403/404/423/507 kept, 5xx → 502, 503 → 503
+//! with the server's `Retry-After`); Sabre's `<s:message>` is appended as detail only
+//! when it is short, single-line text that holds no part of the credentials ([`Credentials::appear_in`]: servers should never echo
 //! them, but a proxy or plugin may, upper-cased or in part). A message that does is
 //! withheld, and the detail names the server's status instead.
 
+use connector_core::answer::ErrorAnswer;
 use connector_core::{ConnectorError, Credentials};
-use futures_util::StreamExt;
 use reqwest::Response;
 
 use super::multistatus;
 
-/// The most of an error body we read: enough for any Sabre error, bounded for garbage.
-const MAX_ERROR_BODY: usize = 16 * 1024;
 const MAX_DETAIL_CHARS: usize = 200;
 
 /// Turns a non-success WebDAV answer into our error; `what` names the target, e.g.
 /// `file "/a/b.txt"`. Nothing of `creds` ever reaches the detail.
 pub async fn from_response(resp: Response, what: &str, creds: &Credentials) -> ConnectorError {
-    let status = resp.status().as_u16();
-    let body = read_bounded(resp).await;
-    let err = ConnectorError::from_upstream_status(status, what);
-    match multistatus::sabre_message(&body) {
+    let answer = ErrorAnswer::read(resp).await;
+    let err = answer.error(what);
+    match multistatus::sabre_message(&answer.text()) {
         Some(m) if safe_detail(&m, creds) => with_detail(err, &m),
         Some(_) => with_detail(
             err,
-            &format!("HTTP {status}; its message is withheld: it was not safe to repeat"),
+            &format!(
+                "HTTP {}; its message is withheld: it was not safe to repeat",
+                answer.status
+            ),
         ),
         None => err,
     }
-}
-
-async fn read_bounded(resp: Response) -> String {
-    let mut buf = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = MAX_ERROR_BODY.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 fn safe_detail(msg: &str, creds: &Credentials) -> bool {
@@ -57,26 +44,7 @@ fn safe_detail(msg: &str, creds: &Credentials) -> bool {
 
 /// Appends the provider's message to our own wording.
 fn with_detail(err: ConnectorError, detail: &str) -> ConnectorError {
-    use ConnectorError::*;
-    let add = |s: String| format!("{s} (WebDAV server: {detail})");
-    match err {
-        BadRequest(s) => BadRequest(add(s)),
-        Unauthorized(s) => Unauthorized(add(s)),
-        Forbidden(s) => Forbidden(add(s)),
-        NotFound(s) => NotFound(add(s)),
-        MethodNotAllowed(s) => MethodNotAllowed(add(s)),
-        Conflict(s) => Conflict(add(s)),
-        PayloadTooLarge(s) => PayloadTooLarge(add(s)),
-        UnsupportedMediaType(s) => UnsupportedMediaType(add(s)),
-        RangeNotSatisfiable(s) => RangeNotSatisfiable(add(s)),
-        Locked(s) => Locked(add(s)),
-        TooManyRequests(s) => TooManyRequests(add(s)),
-        InsufficientStorage(s) => InsufficientStorage(add(s)),
-        BadGateway(s) => BadGateway(add(s)),
-        ServiceUnavailable(s) => ServiceUnavailable(add(s)),
-        GatewayTimeout(s) => GatewayTimeout(add(s)),
-        other => other,
-    }
+    err.map_detail(|s| format!("{s} (WebDAV server: {detail})"))
 }
 
 /// A 207 body that could not be understood.

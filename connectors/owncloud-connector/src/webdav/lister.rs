@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use connector_core::interface::{is_plain_name, StoragePath};
+use connector_core::interface::{is_plain_name, Entry, StoragePath};
 use connector_core::{ConnectorError, Credentials, Result};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
@@ -106,9 +106,14 @@ pub fn folder_content(listing: &Listing) -> FolderContent {
     }
 }
 
-/// Joins a display prefix (`/a` or `` for the root) and a name.
-fn display_join(prefix: &str, name: &str) -> String {
-    format!("{prefix}/{name}")
+/// `folder/name`; names were checked in [`folder_content`], so a join that still fails
+/// is the server's fault, not the caller's.
+fn child(folder: &StoragePath, name: &str) -> Result<StoragePath> {
+    folder.join(name).map_err(|_| {
+        ConnectorError::BadGateway(format!(
+            "the WebDAV server listed a name that is not a plain name: {name:?}"
+        ))
+    })
 }
 
 fn too_many(limits: &Walk) -> ConnectorError {
@@ -119,18 +124,16 @@ fn too_many(limits: &Walk) -> ConnectorError {
     ))
 }
 
-/// Lists `folder` (already known to answer) as the contract says. `display` is the
-/// folder as the caller named it, without trailing `/` (empty for the root): returned
-/// paths start with it, so callers can fetch them without string surgery.
+/// Lists `folder` (already known to answer) as the contract says: recursive, every file
+/// below it; else its children, folders included. The core formats the entries.
 pub async fn list(
     core: &DavCore,
     creds: &Credentials,
     folder: &StoragePath,
     first: FolderContent,
-    display: &str,
     recursive: bool,
     limits: Walk,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Entry>> {
     if !first.is_folder {
         return Ok(Vec::new());
     }
@@ -138,26 +141,26 @@ pub async fn list(
         return Err(too_many(&limits));
     }
     if !recursive {
-        return Ok(first
+        return first
             .children
             .into_iter()
             .map(|c| {
-                let mut p = display_join(display, &c.name);
-                if c.is_folder {
-                    p.push('/');
-                }
-                p
+                let path = child(folder, &c.name)?;
+                Ok(if c.is_folder {
+                    Entry::folder(path)
+                } else {
+                    Entry::file(path)
+                })
             })
-            .collect());
+            .collect();
     }
 
     let mut files = Vec::new();
     let mut entries = 0usize;
     // Folders still to list, with their depth below `folder` (its children are at 1).
-    let mut pending: VecDeque<(StoragePath, String, usize)> = VecDeque::new();
+    let mut pending: VecDeque<(StoragePath, usize)> = VecDeque::new();
     let mut absorb = |content: FolderContent,
                       path: &StoragePath,
-                      disp: &str,
                       depth: usize,
                       pending: &mut VecDeque<_>|
      -> Result<()> {
@@ -166,7 +169,7 @@ pub async fn list(
             return Err(too_many(&limits));
         }
         for c in content.children {
-            let child_disp = display_join(disp, &c.name);
+            let child = child(path, &c.name)?;
             if c.is_folder {
                 if depth > limits.max_depth {
                     return Err(ConnectorError::BadGateway(format!(
@@ -176,45 +179,31 @@ pub async fn list(
                         limits.max_depth
                     )));
                 }
-                // Names were checked in `folder_content`; a join that still fails is the
-                // server's, not the caller's.
-                let child = path.join(&c.name).map_err(|_| {
-                    ConnectorError::BadGateway(format!(
-                        "the WebDAV server listed a folder name that is not a plain name: {:?}",
-                        c.name
-                    ))
-                })?;
-                pending.push_back((child, child_disp, depth));
+                pending.push_back((child, depth));
             } else {
-                files.push(child_disp);
+                files.push(Entry::file(child));
             }
         }
         Ok(())
     };
-    absorb(first, folder, display, 1, &mut pending)?;
+    absorb(first, folder, 1, &mut pending)?;
 
     let mut in_flight = FuturesUnordered::new();
     loop {
         while in_flight.len() < limits.concurrency.max(1) {
-            let Some((path, disp, depth)) = pending.pop_front() else {
+            let Some((path, depth)) = pending.pop_front() else {
                 break;
             };
             in_flight.push(async move {
                 let res = core.propfind(creds, &path, Depth::One, "folder").await;
-                (path, disp, depth, res)
+                (path, depth, res)
             });
         }
-        let Some((path, disp, depth, res)) = in_flight.next().await else {
+        let Some((path, depth, res)) = in_flight.next().await else {
             break;
         };
         match res {
-            Ok(listing) => absorb(
-                folder_content(&listing),
-                &path,
-                &disp,
-                depth + 1,
-                &mut pending,
-            )?,
+            Ok(listing) => absorb(folder_content(&listing), &path, depth + 1, &mut pending)?,
             // Removed while we walked: it has no files any more.
             Err(ConnectorError::NotFound(_)) => {
                 tracing::debug!(folder = %path, "sub-folder vanished during the listing");
@@ -222,7 +211,6 @@ pub async fn list(
             Err(e) => return Err(e),
         }
     }
-    files.sort();
     Ok(files)
 }
 

@@ -7,8 +7,8 @@
 //! - [`multistatus`]: the PROPFIND and error XML;
 //! - [`error`]: WebDAV statuses → the contract's errors.
 //!
-//! Callers sometimes send paths that are already percent-encoded; when a path is not
-//! found, its decoded variant is tried once (as the original port's `unquote` did).
+//! A missing path is `NotFound`; the core retries percent-encoded paths decoded and
+//! formats listings for RDS.
 
 pub mod core;
 pub mod error;
@@ -17,10 +17,10 @@ pub mod lister;
 pub mod multistatus;
 pub mod writer;
 
-use std::future::Future;
-
 use async_trait::async_trait;
-use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
+use connector_core::interface::{
+    ContentRange, Entry, Extent, FileDownload, FileStorage, StoragePath, Upload, WriteMode,
+};
 use connector_core::{ConnectorError, Credentials, Result};
 use reqwest::header::{HeaderMap, HeaderName, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 
@@ -44,23 +44,6 @@ impl OwncloudStorage {
     }
 }
 
-/// Runs `op` on `path`; on 404, once more on its percent-decoded variant (if any).
-/// Returns the path that worked with the result.
-async fn with_decoded_retry<T, F, Fut>(path: &StoragePath, op: F) -> Result<(StoragePath, T)>
-where
-    F: Fn(StoragePath) -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    match op(path.clone()).await {
-        Ok(v) => Ok((path.clone(), v)),
-        Err(ConnectorError::NotFound(msg)) => match path.decoded_variant() {
-            Some(decoded) => op(decoded.clone()).await.map(|v| (decoded, v)),
-            None => Err(ConnectorError::NotFound(msg)),
-        },
-        Err(e) => Err(e),
-    }
-}
-
 fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
     headers
         .get(name)
@@ -75,23 +58,18 @@ impl FileStorage for OwncloudStorage {
         creds: &Credentials,
         folder: &StoragePath,
         recursive: bool,
-    ) -> Result<Vec<String>> {
-        let (actual, listing) = with_decoded_retry(folder, |p| async move {
-            self.core.propfind(creds, &p, Depth::One, "folder").await
-        })
-        .await?;
-        // Paths start with the folder as the caller named it: RDS's exporter checks that
-        // prefix before fetching each entry.
-        let display = if folder.is_root() {
-            String::new()
-        } else {
-            folder.as_string()
-        };
+    ) -> Result<Vec<Entry>> {
+        let listing = self
+            .core
+            .propfind(creds, folder, Depth::One, "folder")
+            .await?;
         let first = lister::folder_content(&listing);
-        lister::list(
-            &self.core, creds, &actual, first, &display, recursive, self.walk,
-        )
-        .await
+        lister::list(&self.core, creds, folder, first, recursive, self.walk).await
+    }
+
+    /// The server gets the caller's `Range` and answers 206 for it.
+    fn supports_ranges(&self) -> bool {
+        true
     }
 
     async fn get_file(
@@ -100,34 +78,48 @@ impl FileStorage for OwncloudStorage {
         path: &StoragePath,
         range: Option<&str>,
     ) -> Result<FileDownload> {
-        let (actual, resp) =
-            with_decoded_retry(
-                path,
-                |p| async move { self.core.get(creds, &p, range).await },
-            )
-            .await?;
+        let resp = self.core.get(creds, path, range).await?;
         let headers = resp.headers();
-        let status = resp.status().as_u16();
+        let extent = match resp.status().as_u16() {
+            206 => {
+                let content_range = header(headers, CONTENT_RANGE)
+                    .as_deref()
+                    .and_then(ContentRange::parse)
+                    .ok_or_else(|| {
+                        ConnectorError::BadGateway(format!(
+                            "the WebDAV server answered part of {} without a valid \
+                             Content-Range",
+                            what("file", path)
+                        ))
+                    })?;
+                Extent::Partial { content_range }
+            }
+            _ => Extent::Full,
+        };
         // `OC-Checksum` is of the whole file: a full answer is checked against it.
-        let expected =
-            header(headers, HeaderName::from_static("oc-checksum")).filter(|_| status == 200);
+        let expected = header(headers, HeaderName::from_static("oc-checksum"))
+            .filter(|_| extent == Extent::Full);
         let mut download = FileDownload {
-            status,
+            extent,
             content_length: resp.content_length(),
             content_type: header(headers, CONTENT_TYPE),
-            content_range: header(headers, CONTENT_RANGE),
             etag: header(headers, ETAG),
             last_modified: header(headers, LAST_MODIFIED),
             body: Box::pin(futures_util::stream::empty()),
         };
         let body = self.core.body(resp);
         download.body = match expected {
-            Some(sum) => integrity::verified_download(body, sum, what("file", &actual)),
+            Some(sum) => integrity::verified_download(body, sum, what("file", path)),
             None => body,
         };
         Ok(download)
     }
 
+    async fn exists(&self, creds: &Credentials, path: &StoragePath) -> Result<bool> {
+        Ok(self.core.stat(creds, path).await?.is_some())
+    }
+
+    /// A PATCH of a missing file is `NotFound` from the writer, before the body is read.
     async fn put_file(
         &self,
         creds: &Credentials,
@@ -135,24 +127,7 @@ impl FileStorage for OwncloudStorage {
         upload: Upload,
         mode: WriteMode,
     ) -> Result<()> {
-        let target = match mode {
-            WriteMode::CreateOrReplace => path.clone(),
-            // PATCH names an existing file: find it, as sent or decoded.
-            WriteMode::ReplaceExisting => {
-                with_decoded_retry(path, |p| async move {
-                    match self.core.stat(creds, &p).await? {
-                        Some(_) => Ok(()),
-                        None => Err(ConnectorError::NotFound(format!(
-                            "{} does not exist",
-                            what("file", &p)
-                        ))),
-                    }
-                })
-                .await?
-                .0
-            }
-        };
-        writer::write(&self.core, creds, &target, upload, mode, &self.chunking).await
+        writer::write(&self.core, creds, path, upload, mode, &self.chunking).await
     }
 
     async fn delete(&self, creds: &Credentials, path: &StoragePath) -> Result<()> {
@@ -161,7 +136,6 @@ impl FileStorage for OwncloudStorage {
                 "the root folder cannot be deleted".into(),
             ));
         }
-        with_decoded_retry(path, |p| async move { self.core.delete(creds, &p).await }).await?;
-        Ok(())
+        self.core.delete(creds, path).await
     }
 }

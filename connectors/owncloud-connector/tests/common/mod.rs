@@ -148,14 +148,10 @@ impl Harness {
     }
 
     /// The connector in front of `rclone serve webdav` (ownCloud layout, Basic auth with
-    /// an app password), when `RDS_TEST_RCLONE` is set (`1` = `rclone` on the PATH, or a
-    /// path to the binary). `None` when it is unset.
-    pub async fn start_rclone() -> Option<Self> {
-        let bin = match std::env::var("RDS_TEST_RCLONE").ok()?.as_str() {
-            "" | "0" => return None,
-            "1" => "rclone".to_owned(),
-            path => path.to_owned(),
-        };
+    /// an app password): `rclone` from the PATH, or the binary `RDS_TEST_RCLONE` names.
+    /// Panics when it does not start: the test that calls this is `#[ignore]`d for that.
+    pub async fn start_rclone() -> Self {
+        let bin = std::env::var("RDS_TEST_RCLONE").unwrap_or_else(|_| "rclone".to_owned());
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -172,7 +168,9 @@ impl Harness {
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("RDS_TEST_RCLONE is set but {bin} does not start: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("{bin} does not start ({e}); install rclone or name it in RDS_TEST_RCLONE")
+            });
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while tokio::net::TcpStream::connect(&addr).await.is_err() {
             assert!(
@@ -186,13 +184,13 @@ impl Harness {
             ..Default::default()
         };
         let conn = start_connector(format!("http://{addr}"), &setup).await;
-        Some(Self {
+        Self {
             dir,
             server: Server::Rclone(child),
             conn,
             http: reqwest::Client::new(),
             user_id: format!("port-owncloud-x://{RCLONE_USER}:{RCLONE_PASS}"),
-        })
+        }
     }
 
     /// Our dav-server (tests that inject faults or count requests).

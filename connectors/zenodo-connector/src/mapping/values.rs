@@ -1,41 +1,23 @@
 //! Value conversions shared by both directions: dates, licenses, ORCIDs, descriptions.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use time::{Date, Month, OffsetDateTime};
+
+/// Zenodo's `YYYY-MM-DD`.
+fn iso(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
 pub fn today() -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0);
-    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
-    format!("{y:04}-{m:02}-{d:02}")
+    iso(OffsetDateTime::now_utc().date())
 }
 
-/// Howard Hinnant's days-to-civil algorithm (days since 1970-01-01 → y, m, d).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: u32, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn num(s: &str) -> Option<u32> {
+fn num(s: &str) -> Option<u8> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
@@ -53,10 +35,10 @@ pub fn normalise_date(raw: &str) -> Option<String> {
         return None;
     }
     let y_str = y?;
-    if y_str.len() != 4 {
+    if y_str.len() != 4 || !y_str.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let y = num(y_str)?;
+    let y: i32 = y_str.parse().ok()?;
     let m = match m {
         None => 1,
         Some(m) if m.len() == 2 => num(m)?,
@@ -67,10 +49,9 @@ pub fn normalise_date(raw: &str) -> Option<String> {
         Some(d) if d.len() == 2 => num(d)?,
         Some(_) => return None,
     };
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some(format!("{y:04}-{m:02}-{d:02}"))
+    // The calendar's rules (month lengths, leap years) are the date crate's.
+    let date = Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()?;
+    Some(iso(date))
 }
 
 /// Plain text to Zenodo's HTML description: line breaks become `<br>` (as the original
@@ -226,8 +207,9 @@ mod tests {
             assert_eq!(normalise_date(input).as_deref(), want, "{input:?}");
         }
         assert!(normalise_date(&today()).is_some());
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(normalise_date("1900-02-29"), None, "not a leap year");
+        assert_eq!(normalise_date("2000-02-29").as_deref(), Some("2000-02-29"));
+        assert_eq!(normalise_date("0999-12-31").as_deref(), Some("0999-12-31"));
     }
 
     #[test]

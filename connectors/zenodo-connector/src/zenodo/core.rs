@@ -3,10 +3,9 @@
 //! errors mapped.
 
 use connector_core::answer::json_capped;
-use connector_core::http::Upstream;
+use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
 use connector_core::interface::ByteStream;
 use connector_core::{ConnectorError, Credentials};
-use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Map, Value};
 use url::Url;
@@ -36,15 +35,8 @@ pub struct ZenodoApi {
     limits: Limits,
 }
 
-fn auth(req: RequestBuilder, creds: &Credentials) -> RequestBuilder {
-    match HeaderValue::from_str(&creds.bearer()) {
-        Ok(mut v) => {
-            v.set_sensitive(true);
-            req.header(AUTHORIZATION, v)
-        }
-        // A token with characters no header can carry: send none, Zenodo answers 401/403.
-        Err(_) => req,
-    }
+fn auth(req: RequestBuilder, creds: &Credentials) -> Result<RequestBuilder, ConnectorError> {
+    authorized(req, creds, AuthScheme::Bearer)
 }
 
 impl ZenodoApi {
@@ -79,12 +71,13 @@ impl ZenodoApi {
         idempotency: Idempotency,
         what: &str,
     ) -> Result<reqwest::Response, ConnectorError> {
+        // A token no header can carry fails the first attempt with a 400, not retried.
         let make = || {
-            let req = auth(self.http.client().request(method.clone(), url), creds);
-            match body {
+            let req = auth(self.http.client().request(method.clone(), url), creds)?;
+            Ok(retry::Attempt::Call(match body {
                 Some(b) => req.json(b),
                 None => req,
-            }
+            }))
         };
         retry::send(&self.http, self.policy, idempotency, what, creds, make).await
     }
@@ -251,7 +244,7 @@ impl ZenodoApi {
         let url = format!(
             "{}/files/{}",
             self.deposition_url(id),
-            percent_encoding::utf8_percent_encode(file_id, percent_encoding::NON_ALPHANUMERIC)
+            path_segment(file_id)
         );
         self.call(
             creds,
@@ -278,11 +271,13 @@ impl ZenodoApi {
         let what = format!("the upload of {key}");
         let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
         let len = body.length();
-        let request = |body: ByteStream| retry::Attempt::Transfer {
-            req: auth(self.http.client().put(&url), creds)
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
-            body,
-            len,
+        let request = |body: ByteStream| {
+            Ok(retry::Attempt::Transfer {
+                req: auth(self.http.client().put(&url), creds)?
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
+                body,
+                len,
+            })
         };
         let idempotency = body.idempotency();
         let body = std::sync::Mutex::new(body);
@@ -290,10 +285,9 @@ impl ZenodoApi {
             let mut body = body
                 .lock()
                 .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
-            body.attempt().map(request)
+            body.attempt().and_then(request)
         };
-        let resp =
-            retry::send_with(&self.http, self.policy, idempotency, &what, creds, make).await?;
+        let resp = retry::send(&self.http, self.policy, idempotency, &what, creds, make).await?;
         self.json_of(resp, &what).await
     }
 }
@@ -371,14 +365,9 @@ impl UploadBody {
     }
 }
 
-/// Percent-encodes a bucket key as one path segment (`#`, `?`, `%`, spaces, unicode).
+/// A bucket key as one path segment (`#`, `?`, `%`, `/`, spaces, unicode encoded).
 fn encode_key(key: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(key, SET).to_string()
+    path_segment(key).to_string()
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@
 //! proxy before it, may echo the token, upper-cased or in part); then none is, and the
 //! detail names Zenodo's status instead.
 
+use std::time::Duration;
+
+use connector_core::answer::ErrorAnswer;
 use connector_core::error::FieldError;
 use connector_core::{ConnectorError, Credentials};
-use futures_util::StreamExt as _;
 use serde::Deserialize;
 
-/// The most of an error body read (error bodies are small; a proxy's HTML page may not be).
-const MAX_ERROR_BODY: usize = 64 * 1024;
 const MAX_MESSAGE: usize = 500;
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,20 +63,6 @@ fn message_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// Reads at most [`MAX_ERROR_BODY`] bytes of an error answer.
-async fn read_body(resp: reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = MAX_ERROR_BODY.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    body
-}
-
 /// Parses an error body (any JSON or none) into its message and field errors.
 pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
     let parsed: ZenodoErrorBody = serde_json::from_slice(body).unwrap_or_default();
@@ -102,9 +88,16 @@ pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
     (message, errors)
 }
 
-/// The error for a status and body; `what` names the thing asked for, e.g. "deposition 5".
-/// Nothing of `creds` ever reaches the error.
-pub fn from_parts(status: u16, body: &[u8], what: &str, creds: &Credentials) -> ConnectorError {
+/// The error for a status and body; `wait` is what Zenodo asked for (`Retry-After`, else
+/// `X-RateLimit-Reset`), passed on with a 503 or 429. `what` names the thing asked for,
+/// e.g. "deposition 5". Nothing of `creds` ever reaches the error.
+pub fn from_parts(
+    status: u16,
+    wait: Option<Duration>,
+    body: &[u8],
+    what: &str,
+    creds: &Credentials,
+) -> ConnectorError {
     let (message, errors) = parse_error_body(body);
     let echoed = message.iter().any(|m| creds.appear_in(m))
         || errors
@@ -119,6 +112,8 @@ pub fn from_parts(status: u16, body: &[u8], what: &str, creds: &Credentials) -> 
         let said = message.map(|m| format!(": {m}")).unwrap_or_default();
         (said, errors)
     };
+    // Zenodo's own wording where it says more than the status; the core's mapping (and
+    // its Retry-After) for the rest.
     match status {
         400 if !errors.is_empty() => ConnectorError::Validation {
             detail: format!("Zenodo rejected {what}{said}"),
@@ -133,14 +128,11 @@ pub fn from_parts(status: u16, body: &[u8], what: &str, creds: &Credentials) -> 
         404 => ConnectorError::NotFound(format!(
             "Zenodo answered 404 (not found) for {what}: a wrong id, a deleted draft, or a record already published"
         )),
-        413 => ConnectorError::PayloadTooLarge(format!("Zenodo refused {what}: too large")),
-        429 => {
-            ConnectorError::TooManyRequests(format!("Zenodo rate-limited {what}; try again later"))
+        s if said.is_empty() => ConnectorError::from_upstream(s, wait, what),
+        s => {
+            let err = ConnectorError::from_upstream(s, wait, what);
+            err.map_detail(|d| format!("{d}; Zenodo{said}"))
         }
-        s if s >= 500 => {
-            ConnectorError::BadGateway(format!("Zenodo failed with HTTP {s} on {what}"))
-        }
-        s => ConnectorError::from_upstream_status(s, what),
     }
 }
 
@@ -150,9 +142,9 @@ pub async fn from_response(
     what: &str,
     creds: &Credentials,
 ) -> ConnectorError {
-    let status = resp.status().as_u16();
-    let body = read_body(resp).await;
-    from_parts(status, &body, what, creds)
+    let answer = ErrorAnswer::read(resp).await;
+    let wait = super::retry::server_wait(&answer.headers);
+    from_parts(answer.status, wait, &answer.body, what, creds)
 }
 
 #[cfg(test)]
@@ -194,10 +186,14 @@ mod tests {
             (413, b"", 413, vec![]),
             (429, b"", 429, vec![]),
             (500, b"<html>", 502, vec![]),
-            (503, b"", 502, vec![]),
+            (502, b"", 502, vec![]),
+            // The core's mapping: a 503 stays one (with Zenodo's Retry-After), as a 504.
+            (503, b"", 503, vec![]),
+            (504, b"", 504, vec![]),
+            (507, b"", 507, vec![]),
         ];
         for (status, body, want, fields) in cases {
-            let err = from_parts(status, body, "deposition 1", &creds());
+            let err = from_parts(status, None, body, "deposition 1", &creds());
             assert_eq!(err.status().as_u16(), want, "{status}");
             let got: Vec<(String, String)> = match &err {
                 ConnectorError::Validation { errors, .. } => errors
@@ -212,9 +208,27 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{status}");
         }
-        assert!(from_parts(400, live, "x", &creds())
+        assert!(from_parts(400, None, live, "x", &creds())
             .to_string()
             .contains("Validation error."));
+    }
+
+    #[test]
+    fn zenodos_wait_is_passed_on() {
+        let wait = Some(Duration::from_secs(42));
+        let body = br#"{"status":503,"message":"Down for maintenance."}"#;
+        for (status, want) in [(503, 503), (429, 429)] {
+            let err = from_parts(status, wait, body, "deposition 1", &creds());
+            assert_eq!(err.status().as_u16(), want);
+            assert!(matches!(
+                err,
+                ConnectorError::RetryLater {
+                    retry_after_secs: 42,
+                    ..
+                }
+            ));
+            assert!(err.to_string().contains("Down for maintenance."), "{err}");
+        }
     }
 
     #[test]
@@ -230,7 +244,7 @@ mod tests {
             } else {
                 400
             };
-            let err = from_parts(status, body, "deposition 1", &creds());
+            let err = from_parts(status, None, body, "deposition 1", &creds());
             assert_eq!(err.status().as_u16(), status);
             assert!(matches!(
                 err,

@@ -3,8 +3,8 @@
 //! - [`core`]: the REST client; [`retry`]: bounded retries; [`error`]: error mapping;
 //!   [`upload`]: spool-or-stream for bucket uploads and flat file names.
 //! - Project ids are Zenodo deposition ids (numbers; anything else is a 400).
-//! - File ids may be Zenodo's file ids, or a file's index in the list (the RDS exporter
-//!   uses indexes), or a file name.
+//! - Files are listed as Zenodo describes them (`id`, `filename`, ...); the core resolves
+//!   the caller's file id against them.
 
 pub mod core;
 pub mod error;
@@ -14,7 +14,7 @@ pub mod upload;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use connector_core::interface::{Metadata, Project, Publication, Upload};
+use connector_core::interface::{FileRecord, Metadata, Project, Publication, Upload};
 use connector_core::transfer::{self, Algorithm, Digests};
 use connector_core::{ConnectorError, Credentials, Result};
 use serde_json::{Map, Value};
@@ -112,28 +112,17 @@ impl ZenodoBackend {
         }
         Ok(bucket.to_owned())
     }
+}
 
-    /// Finds a file by Zenodo id, by index in the list, or by name.
-    async fn find_file(&self, creds: &Credentials, id: u64, file_id: &str) -> Result<Value> {
-        let files = self.api.list_files(creds, id).await?;
-        let by_id = files
-            .iter()
-            .find(|f| f.get("id").and_then(Value::as_str) == Some(file_id));
-        let by_index = || file_id.parse::<usize>().ok().and_then(|i| files.get(i));
-        let by_name = || {
-            files
-                .iter()
-                .find(|f| f.get("filename").and_then(Value::as_str) == Some(file_id))
-        };
-        by_id
-            .or_else(by_index)
-            .or_else(by_name)
-            .cloned()
-            .ok_or_else(|| {
-                ConnectorError::NotFound(format!(
-                    "file {file_id:?} does not exist in deposition {id}"
-                ))
-            })
+/// A file of Zenodo's deposition file list (`{"id", "filename", "filesize", "checksum",
+/// "links"}`), the whole object kept as RDS receives it.
+fn file_record(native: Value) -> Result<FileRecord> {
+    let field = |name: &str| native.get(name).and_then(Value::as_str).map(str::to_owned);
+    match (field("id"), field("filename")) {
+        (Some(id), Some(name)) => Ok(FileRecord { id, name, native }),
+        _ => Err(ConnectorError::BadGateway(
+            "Zenodo listed a file without an id or a file name".into(),
+        )),
     }
 }
 
@@ -223,8 +212,9 @@ impl Metadata for ZenodoBackend {
         })
     }
 
-    async fn list_files(&self, creds: &Credentials, project: &str) -> Result<Vec<Value>> {
-        self.api.list_files(creds, project_id(project)?).await
+    async fn list_files(&self, creds: &Credentials, project: &str) -> Result<Vec<FileRecord>> {
+        let files = self.api.list_files(creds, project_id(project)?).await?;
+        files.into_iter().map(file_record).collect()
     }
 
     async fn upload_file(&self, creds: &Credentials, project: &str, upload: Upload) -> Result<()> {
@@ -259,28 +249,15 @@ impl Metadata for ZenodoBackend {
         Ok(())
     }
 
-    async fn delete_files(&self, creds: &Credentials, project: &str) -> Result<()> {
-        let id = project_id(project)?;
-        for f in self.api.list_files(creds, id).await? {
-            if let Some(file_id) = f.get("id").and_then(Value::as_str) {
-                self.api.delete_file(creds, id, file_id).await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn get_file(&self, creds: &Credentials, project: &str, file_id: &str) -> Result<Value> {
-        self.find_file(creds, project_id(project)?, file_id).await
-    }
-
-    async fn delete_file(&self, creds: &Credentials, project: &str, file_id: &str) -> Result<()> {
-        let id = project_id(project)?;
-        let file = self.find_file(creds, id, file_id).await?;
-        let zenodo_id = file
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ConnectorError::BadGateway("Zenodo's file has no id".into()))?;
-        self.api.delete_file(creds, id, zenodo_id).await
+    async fn delete_file(
+        &self,
+        creds: &Credentials,
+        project: &str,
+        file: &FileRecord,
+    ) -> Result<()> {
+        self.api
+            .delete_file(creds, project_id(project)?, &file.id)
+            .await
     }
 }
 

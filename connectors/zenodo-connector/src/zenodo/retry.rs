@@ -1,7 +1,8 @@
 //! Bounded retries of Zenodo calls (with `backon`).
 //!
 //! - 429: Zenodo refused the call before doing anything, so every call whose body can be
-//!   rebuilt is retried, after `Retry-After` (or `X-RateLimit-Reset`) when given.
+//!   rebuilt is retried, after `Retry-After` (or `X-RateLimit-Reset`) when given; a 503
+//!   waits for its `Retry-After` too.
 //! - 502/503/504 and connection failures: retried with exponential backoff, but only for
 //!   idempotent calls (GET, metadata PUT, DELETE), as a POST may have taken effect.
 //! - Never more than `max_tries` attempts, never a wait longer than `max_wait`: a
@@ -75,38 +76,26 @@ struct Failure {
     transfer: bool,
 }
 
-/// The wait Zenodo asks for on a 429: `Retry-After` (seconds), else `X-RateLimit-Reset`
-/// (epoch seconds).
+/// The wait Zenodo asks for on a 429 or 503: `Retry-After` (seconds or an HTTP-date, read
+/// by the core), else `X-RateLimit-Reset` (epoch seconds).
 pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(secs));
+    if let Some(wait) = connector_core::http::retry_after(headers) {
+        return Some(wait);
     }
-    let reset = get("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())?;
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+    let wait = Duration::from_secs(reset.saturating_sub(now).max(1));
+    Some(wait.min(connector_core::http::MAX_RETRY_AFTER))
 }
 
-/// Sends the request built by `make` (once per attempt), retrying per `policy`. Answers
-/// with a success status come back; others become errors (Zenodo's body parsed, nothing
-/// of `creds` kept).
+/// Sends the request built by `make` (once per attempt; its building may fail, e.g. a
+/// spooled body reopened, or a token no header can carry), retrying per `policy`.
+/// Answers with a success status come back; others become errors (Zenodo's body parsed,
+/// nothing of `creds` kept).
 pub async fn send(
-    http: &Upstream,
-    policy: RetryPolicy,
-    idempotency: Idempotency,
-    what: &str,
-    creds: &Credentials,
-    make: impl Fn() -> RequestBuilder,
-) -> Result<Response, ConnectorError> {
-    send_with(http, policy, idempotency, what, creds, || {
-        Ok(Attempt::Call(make()))
-    })
-    .await
-}
-
-/// [`send`] for requests whose building can fail (a spooled body reopened per attempt)
-/// and for transfers.
-pub async fn send_with(
     http: &Upstream,
     policy: RetryPolicy,
     idempotency: Idempotency,
@@ -153,7 +142,7 @@ pub async fn send_with(
         if resp.status().is_success() {
             return Ok(resp);
         }
-        let wait = (status == 429)
+        let wait = matches!(status, 429 | 503)
             .then(|| server_wait(resp.headers()))
             .flatten();
         let retry = match idempotency {

@@ -152,7 +152,6 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use bytes::Bytes;
-    use std::collections::HashMap;
 
     #[test]
     fn a_full_disk_is_507() {
@@ -187,7 +186,6 @@ mod tests {
             filename: Some("f".into()),
             size,
             content_type: None,
-            fields: HashMap::new(),
             body: Box::pin(stream),
         }
     }

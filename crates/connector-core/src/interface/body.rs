@@ -1,6 +1,5 @@
 //! Streamed bodies crossing the core/provider boundary.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 
 use bytes::Bytes;
@@ -20,8 +19,6 @@ pub struct Upload {
     /// chunked request without a `size` field.
     pub size: Option<u64>,
     pub content_type: Option<String>,
-    /// The text form fields that came before the file part (userId excluded).
-    pub fields: HashMap<String, String>,
     pub body: ByteStream,
 }
 

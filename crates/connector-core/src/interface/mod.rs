@@ -3,9 +3,16 @@
 //! A provider crate implements [`FileStorage`], [`Metadata`] or both; the core mounts them
 //! under `/storage` and `/metadata`, parses requests, resolves credentials and renders
 //! answers. Nothing here mentions actix: a provider never touches the web framework.
-//! Every method has a default answering 501, so a new connector compiles from day one.
+//! Providers return typed values (listing [`Entry`]s, a [`FileDownload`] whose
+//! [`Extent`] says whole or part, [`FileRecord`]s); what RDS callers expect of them
+//! (the listing's strings, the retry of a percent-decoded path, file ids by index or
+//! name) is the core's. Every operation has a default answering 501, so a new connector
+//! compiles from day one; the capability questions (`supports_ranges`, `exists`) have
+//! safe defaults.
 
 mod body;
+mod download;
+mod listing;
 mod path;
 
 use async_trait::async_trait;
@@ -13,6 +20,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use body::{ByteStream, Upload};
+pub use download::{ContentRange, Extent, FileDownload};
+pub use listing::{Entry, EntryKind};
 pub use path::{is_plain_name, StoragePath, DEFAULT_MAX_PATH_DEPTH};
 
 use crate::credentials::Credentials;
@@ -22,19 +31,6 @@ fn not_implemented<T>(what: &str) -> Result<T> {
     Err(ConnectorError::NotImplemented(format!(
         "this connector does not implement {what}"
     )))
-}
-
-/// A file answer, streamed from the provider to the caller.
-pub struct FileDownload {
-    /// 200, or 206 for a ranged answer.
-    pub status: u16,
-    pub content_length: Option<u64>,
-    pub content_type: Option<String>,
-    /// `Content-Range` of a 206 answer.
-    pub content_range: Option<String>,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub body: ByteStream,
 }
 
 /// How a write treats an existing file.
@@ -49,19 +45,28 @@ pub enum WriteMode {
 /// `"fileStorage"`: get files out of a cloud.
 #[async_trait]
 pub trait FileStorage: Send + Sync + 'static {
-    /// Lists `folder`. Recursive: every file below it, absolute paths, no folder entries.
-    /// Not recursive: the immediate children, folders marked by a trailing `/`.
+    /// Lists `folder`. Recursive: every file below it (folder entries may be left out;
+    /// the core drops them). Not recursive: the immediate children. A missing folder is
+    /// `NotFound`; the listing of a file is empty. The core checks that each entry lies
+    /// below `folder` and formats the answer.
     async fn list_folder(
         &self,
         creds: &Credentials,
         folder: &StoragePath,
         recursive: bool,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Entry>> {
         let _ = (creds, folder, recursive);
         not_implemented("folder listing")
     }
 
-    /// Streams a file; `range` is the caller's `Range` header, passed through.
+    /// Whether the provider serves byte ranges: then the core passes the caller's `Range`
+    /// header to [`Self::get_file`] and advertises `Accept-Ranges: bytes`.
+    fn supports_ranges(&self) -> bool {
+        false
+    }
+
+    /// Streams a file; `range` is the caller's `Range` header, passed through when
+    /// [`Self::supports_ranges`] (else `None`).
     async fn get_file(
         &self,
         creds: &Credentials,
@@ -72,7 +77,16 @@ pub trait FileStorage: Send + Sync + 'static {
         not_implemented("file download")
     }
 
-    /// Writes the streamed upload to `path`.
+    /// Whether a file or folder is at `path`. The core asks before a PATCH whose path has
+    /// a percent-decoded variant, to pick the path to write before the body streams. The
+    /// default answers `true`: the path is used as sent.
+    async fn exists(&self, creds: &Credentials, path: &StoragePath) -> Result<bool> {
+        let _ = (creds, path);
+        Ok(true)
+    }
+
+    /// Writes the streamed upload to `path`. With [`WriteMode::ReplaceExisting`], a
+    /// missing file is `NotFound` before the body is read.
     async fn put_file(
         &self,
         creds: &Credentials,
@@ -99,6 +113,20 @@ pub struct Project {
     pub metadata: Value,
 }
 
+/// One file of a project, as the provider lists it. The core resolves the caller's file
+/// id against `id`, the position in the list and `name`, and answers with `native`.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    /// The provider's id of the file.
+    pub id: String,
+    /// The file's name in the project.
+    pub name: String,
+    /// The provider's own description of the file, passed to RDS as it is (RDS shows and
+    /// stores it; its fields are the provider's, e.g. Zenodo's `filesize`, `checksum`,
+    /// `links`).
+    pub native: Value,
+}
+
 /// The answer of a publish: RDS's metadata use case reads `{"DOI": ...}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Publication {
@@ -108,8 +136,10 @@ pub struct Publication {
 
 /// `"metadata"`: create a deposit, set its metadata, upload files, publish.
 ///
-/// Project and file ids arrive as the caller sent them; the provider validates them
-/// (a non-numeric id where the provider needs a number is a 400).
+/// Project ids arrive as the caller sent them; the provider validates them (a
+/// non-numeric id where the provider needs a number is a 400). File ids are resolved by
+/// the core against [`Self::list_files`] (the provider's id, the index in the list, or
+/// the name, as RDS's exporter sends indexes); deleting all files deletes each listed one.
 #[async_trait]
 pub trait Metadata: Send + Sync + 'static {
     /// The user's unpublished projects.
@@ -154,7 +184,8 @@ pub trait Metadata: Send + Sync + 'static {
         not_implemented("publishing")
     }
 
-    async fn list_files(&self, creds: &Credentials, project_id: &str) -> Result<Vec<Value>> {
+    /// The project's files, in the provider's order (RDS addresses them by index).
+    async fn list_files(&self, creds: &Credentials, project_id: &str) -> Result<Vec<FileRecord>> {
         let _ = (creds, project_id);
         not_implemented("file listing")
     }
@@ -170,28 +201,14 @@ pub trait Metadata: Send + Sync + 'static {
         not_implemented("file upload")
     }
 
-    async fn delete_files(&self, creds: &Credentials, project_id: &str) -> Result<()> {
-        let _ = (creds, project_id);
-        not_implemented("file deletion")
-    }
-
-    async fn get_file(
-        &self,
-        creds: &Credentials,
-        project_id: &str,
-        file_id: &str,
-    ) -> Result<Value> {
-        let _ = (creds, project_id, file_id);
-        not_implemented("reading a file")
-    }
-
+    /// Removes one file that [`Self::list_files`] listed.
     async fn delete_file(
         &self,
         creds: &Credentials,
         project_id: &str,
-        file_id: &str,
+        file: &FileRecord,
     ) -> Result<()> {
-        let _ = (creds, project_id, file_id);
+        let _ = (creds, project_id, file);
         not_implemented("file deletion")
     }
 }

@@ -9,7 +9,7 @@ use super::params::Params;
 use super::{state, success, uploaded, AppState};
 use crate::credentials::Credentials;
 use crate::error::ConnectorError;
-use crate::interface::Metadata;
+use crate::interface::{FileRecord, Metadata};
 
 /// Every route of the interface, below `/metadata`; mounting and the spec test use it.
 pub(super) fn routes() -> Vec<(Method, &'static str, Route)> {
@@ -131,7 +131,30 @@ async fn publish_project(
 
 async fn list_files(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    Ok(HttpResponse::Ok().json(c.md.list_files(&c.creds, project_id(&req)?).await?))
+    let files = c.md.list_files(&c.creds, project_id(&req)?).await?;
+    let native: Vec<&serde_json::Value> = files.iter().map(|f| &f.native).collect();
+    Ok(HttpResponse::Ok().json(native))
+}
+
+/// The file a caller's file id names: the provider's id, else the index in the list (as
+/// RDS's exporter sends), else the name.
+fn resolve<'a>(files: &'a [FileRecord], file_id: &str) -> Option<&'a FileRecord> {
+    files
+        .iter()
+        .find(|f| f.id == file_id)
+        .or_else(|| file_id.parse::<usize>().ok().and_then(|i| files.get(i)))
+        .or_else(|| files.iter().find(|f| f.name == file_id))
+}
+
+/// Lists the project's files and finds the one the request names.
+async fn find_file(c: &Call<'_>, req: &HttpRequest) -> Result<FileRecord, ConnectorError> {
+    let (project, file_id) = (project_id(req)?, file_id(req)?);
+    let files = c.md.list_files(&c.creds, project).await?;
+    resolve(&files, file_id).cloned().ok_or_else(|| {
+        ConnectorError::NotFound(format!(
+            "file {file_id:?} does not exist in project {project}"
+        ))
+    })
 }
 
 async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
@@ -151,7 +174,7 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
         ConnectorError::NotImplemented("this connector has no metadata interface".into())
     })?;
     let received = multipart
-        .stream_into("userId", state.idle_timeout, |upload| async move {
+        .stream_into(state.idle_timeout, |upload| async move {
             if upload.filename.as_deref().is_none_or(str::is_empty) {
                 return Err(ConnectorError::BadRequest(
                     "filename is required (a form field, or the file part's file name)".into(),
@@ -168,21 +191,60 @@ async fn delete_files(
     body: web::Payload,
 ) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    c.md.delete_files(&c.creds, project_id(&req)?).await?;
+    let project = project_id(&req)?;
+    for file in c.md.list_files(&c.creds, project).await? {
+        c.md.delete_file(&c.creds, project, &file).await?;
+    }
     Ok(success())
 }
 
 async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    Ok(HttpResponse::Ok().json(
-        c.md.get_file(&c.creds, project_id(&req)?, file_id(&req)?)
-            .await?,
-    ))
+    Ok(HttpResponse::Ok().json(find_file(&c, &req).await?.native))
 }
 
 async fn delete_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ConnectorError> {
     let c = call(&req, body).await?;
-    c.md.delete_file(&c.creds, project_id(&req)?, file_id(&req)?)
-        .await?;
+    let file = find_file(&c, &req).await?;
+    c.md.delete_file(&c.creds, project_id(&req)?, &file).await?;
     Ok(success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> FileRecord {
+        FileRecord {
+            id: id.into(),
+            name: name.into(),
+            native: serde_json::json!({ "id": id, "filename": name }),
+        }
+    }
+
+    /// By the provider's id first, then by index (what RDS's exporter sends), then by
+    /// name; an id that is all three picks the provider's id.
+    #[test]
+    fn file_ids_resolve_by_id_then_index_then_name() {
+        let files = [
+            record("f-a", "a.txt"),
+            record("f-b", "2"),
+            record("0", "c.txt"),
+        ];
+        let id_of = |file_id: &str| resolve(&files, file_id).map(|f| f.id.as_str());
+        assert_eq!(id_of("f-b"), Some("f-b"));
+        assert_eq!(id_of("1"), Some("f-b"));
+        assert_eq!(
+            id_of("0"),
+            Some("0"),
+            "the provider's id wins over the index"
+        );
+        assert_eq!(id_of("2"), Some("0"), "the index wins over the name");
+        assert_eq!(id_of("a.txt"), Some("f-a"));
+        assert_eq!(id_of("c.txt"), Some("0"));
+        for missing in ["3", "d.txt", "", "-1", "01x"] {
+            assert_eq!(id_of(missing), None, "{missing:?}");
+        }
+        assert!(resolve(&[], "0").is_none());
+    }
 }

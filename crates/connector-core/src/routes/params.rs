@@ -236,7 +236,7 @@ mod tests {
         assert!(form.is_err());
         assert!(parse("", "application/json", br#"{"k":1,"k":2}"#).is_err());
         // Body fields win over query fields of the same name.
-        let fields = parse("k=q&j=1", "application/json", br#"{"k":"b"}"#).unwrap_or_default();
+        let fields = parse("k=q&j=1", "application/json", br#"{"k":"b"}"#).unwrap();
         assert_eq!(fields.get("k"), Some(&Value::String("b".into())));
         assert_eq!(fields.get("j"), Some(&Value::String("1".into())));
     }

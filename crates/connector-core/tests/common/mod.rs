@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::descriptor::{
-    FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
-    ServiceDescriptor,
+    AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, OAuth2Descriptor,
+    RedirectUrl, ServiceAuth, ServiceDescriptor, TokenUrl,
 };
-use connector_core::interface::{FileDownload, FileStorage, StoragePath, Upload, WriteMode};
+use connector_core::interface::{
+    ContentRange, Entry, Extent, FileDownload, FileStorage, StoragePath, Upload, WriteMode,
+};
 use connector_core::{Built, CommonConfig, Credentials, Result};
 use futures_util::StreamExt;
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
 use secrecy::ExposeSecret;
 
 pub const CLIENT_SECRET: &str = "client-secret-never-logged";
@@ -21,7 +22,6 @@ pub const CLIENT_SECRET: &str = "client-secret-never-logged";
 pub fn descriptor(name: &str) -> ServiceDescriptor {
     ServiceDescriptor {
         servicename: name.into(),
-        implements: vec![Interface::FileStorage],
         file_transfer_mode: FileTransferMode::Active,
         file_transfer_archive: FileTransferArchive::None,
         auth: ServiceAuth::OAuth2(OAuth2Descriptor {
@@ -72,45 +72,44 @@ impl FileStorage for Echo {
         creds: &Credentials,
         folder: &StoragePath,
         recursive: bool,
-    ) -> Result<Vec<String>> {
-        // Entries inside the folder, as a provider lists them (the core drops others).
-        let prefix = if folder.is_root() {
-            String::new()
-        } else {
-            folder.as_string()
-        };
-        Ok([
+    ) -> Result<Vec<Entry>> {
+        // Files inside the folder, named after what the core handed over (`/` in the
+        // folder written `%2F`: one name each).
+        [
             format!("user={}", creds.username().unwrap_or("-")),
             format!("token={}", creds.token().expose_secret()),
-            format!("folder={folder}"),
+            format!("folder={}", folder.as_string().replace('/', "%2F")),
             format!("recursive={recursive}"),
         ]
-        .into_iter()
-        .map(|entry| format!("{prefix}/{entry}"))
-        .collect())
+        .iter()
+        .map(|name| folder.join(name).map(Entry::file))
+        .collect()
     }
 
-    /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart.
+    /// A slow download: `/slow/<n>` streams n chunks of 64 KiB, 100 ms apart. Echo
+    /// serves no ranges: a `Range` reaching it is the core's mistake, answered with one
+    /// byte as a 206 (so a test sees it).
     async fn get_file(
         &self,
         _: &Credentials,
         path: &StoragePath,
-        _: Option<&str>,
+        range: Option<&str>,
     ) -> Result<FileDownload> {
+        if range.is_some() {
+            let one = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"x"))]);
+            return Ok(FileDownload {
+                extent: Extent::Partial {
+                    content_range: ContentRange::new(0, 0, None).unwrap(),
+                },
+                ..FileDownload::full(Box::pin(one), Some(1))
+            });
+        }
         let n: u64 = path.file_name().and_then(|n| n.parse().ok()).unwrap_or(1);
         let chunks = futures_util::stream::iter(0..n).then(|_| async {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; 64 * 1024]))
         });
-        Ok(FileDownload {
-            status: 200,
-            content_length: Some(n * 64 * 1024),
-            content_type: None,
-            content_range: None,
-            etag: None,
-            last_modified: None,
-            body: Box::pin(chunks),
-        })
+        Ok(FileDownload::full(Box::pin(chunks), Some(n * 64 * 1024)))
     }
 
     async fn put_file(

@@ -2,15 +2,13 @@
 //! payloads the connectors really send (ci/registration-checks.sh).
 
 use connector_core::descriptor::{
-    FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,
-    ServiceDescriptor,
+    AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, Interface,
+    OAuth2Descriptor, RedirectUrl, Scope, ServiceAuth, ServiceDescriptor, TokenUrl,
 };
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, Scope, TokenUrl};
 
-pub fn samples() -> Result<Vec<ServiceDescriptor>, oauth2::url::ParseError> {
+pub fn payloads() -> Result<Vec<serde_json::Value>, url::ParseError> {
     let oauth = ServiceDescriptor {
         servicename: "port-Zenodo".into(),
-        implements: vec![Interface::Metadata],
         file_transfer_mode: FileTransferMode::Active,
         file_transfer_archive: FileTransferArchive::Zip,
         auth: ServiceAuth::OAuth2(OAuth2Descriptor {
@@ -43,7 +41,6 @@ pub fn samples() -> Result<Vec<ServiceDescriptor>, oauth2::url::ParseError> {
     };
     let login = ServiceDescriptor {
         servicename: "port-sftp".into(),
-        implements: vec![Interface::FileStorage, Interface::Metadata],
         auth: ServiceAuth::Login {
             user_id: true,
             password: false,
@@ -53,5 +50,8 @@ pub fn samples() -> Result<Vec<ServiceDescriptor>, oauth2::url::ParseError> {
         metadata_profile: None,
         ..oauth.clone()
     };
-    Ok(vec![oauth, login])
+    Ok(vec![
+        oauth.registration_payload(&[Interface::Metadata]),
+        login.registration_payload(&[Interface::FileStorage, Interface::Metadata]),
+    ])
 }

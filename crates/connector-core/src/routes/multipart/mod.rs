@@ -133,8 +133,7 @@ impl MultipartUpload {
     /// cleans up after). On success, the digests of the bytes received come back too
     /// (`None` if the provider stopped reading before the end).
     pub(crate) async fn stream_into<T, F, Fut>(
-        mut self,
-        user_id_field: &str,
+        self,
         idle: Duration,
         sink: F,
     ) -> Result<(T, Option<Digests>), ConnectorError>
@@ -171,7 +170,6 @@ impl MultipartUpload {
         }
         };
         let content_type = self.file.content_type().map(|m| m.essence_str().to_owned());
-        self.fields.remove(user_id_field);
         let filename = self.fields.get("filename").cloned().or(part_name);
 
         let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
@@ -179,7 +177,6 @@ impl MultipartUpload {
             filename,
             size,
             content_type,
-            fields: self.fields,
             body: Box::pin(ReceiverStream::new(rx)),
         };
         let mut file = self.file;
