@@ -199,7 +199,8 @@ phase_images() {
     fi
     ok "cargo xtask build-images"
     local pkgs
-    pkgs="$(cargo metadata --no-deps --format-version 1 | jq -r --arg r "$ROOT/connectors/" '.packages[] | select(.manifest_path | startswith($r)) | select(any(.targets[]; .kind | index("bin"))) | .name')"
+    # Connectors are the crates right under connectors/ (not their emulator or fuzz crates).
+    pkgs="$(cargo metadata --no-deps --format-version 1 | jq -r --arg r "$ROOT/connectors/" '.packages[] | select(.manifest_path | startswith($r) and (ltrimstr($r) | test("^[^/]+/Cargo.toml$"))) | select(any(.targets[]; .kind | index("bin"))) | .name')"
     for pkg in $pkgs; do
         IMAGES+=("$REGISTRY/$pkg:$TAG")
         if [ -f "$out/$pkg.tar" ]; then ok "archive $pkg.tar"; check_image "$out/$pkg.tar"; else fail "no archive for $pkg"; fi
