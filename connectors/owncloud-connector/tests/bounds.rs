@@ -1,5 +1,5 @@
 //! Work a WebDAV server can make unbounded, against hostile servers
-//! (`test_support::hostile_dav`): listings that never end or loop, names that are not
+//! (`owncloud_emulator::hostile_dav`): listings that never end or loop, names that are not
 //! plain names, a gigantic href, a caller who leaves mid-walk; and uploads that would
 //! create hundreds of folders.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,8 +12,8 @@ use connector_core::server::RunningConnector;
 use connector_core::{CommonConfig, ConnectorSpec};
 use owncloud_connector::config::OwncloudConfig;
 use owncloud_connector::Owncloud;
+use owncloud_emulator::hostile_dav::{HostileDav, Tree};
 use serde_json::{json, Value};
-use test_support::hostile_dav::{HostileDav, Tree};
 
 const USER_ID: &str = "port-owncloud-x://alice:tok";
 

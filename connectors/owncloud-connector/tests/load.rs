@@ -14,8 +14,8 @@
 use std::time::Instant;
 
 use futures_util::StreamExt;
+use owncloud_emulator::WebDavServer;
 use test_support::load;
-use test_support::webdav::WebDavServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_owncloud-connector");
 const TOKEN: &str = "load-token";

@@ -13,9 +13,9 @@ use connector_core::server::RunningConnector;
 use connector_core::{CommonConfig, ConnectorSpec};
 use owncloud_connector::config::OwncloudConfig;
 use owncloud_connector::Owncloud;
+use owncloud_emulator::WebDavServer;
 use test_support::faulty::{pattern_sha256, FaultyUpstream, Mode};
 use test_support::paced::{read_answer, PacedForm};
-use test_support::webdav::WebDavServer;
 
 use common::{sha256_body, sha256_file, TOKEN, USER};
 

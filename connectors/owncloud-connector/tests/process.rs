@@ -6,8 +6,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use owncloud_emulator::WebDavServer;
 use test_support::token_storage::TokenStorage;
-use test_support::webdav::WebDavServer;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 

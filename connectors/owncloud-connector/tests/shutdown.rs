@@ -167,7 +167,7 @@ async fn grace_period_cuts_a_transfer_that_outlasts_it() {
 async fn stalled_callers_do_not_hold_the_drain_past_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f.bin"), vec![7u8; 32 << 20]).unwrap();
-    let dav = test_support::webdav::WebDavServer::start(dir.path(), "alice", "tok")
+    let dav = owncloud_emulator::WebDavServer::start(dir.path(), "alice", "tok")
         .await
         .unwrap();
     let grace = 2;

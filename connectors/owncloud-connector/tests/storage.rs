@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
+use owncloud_emulator::{Fault, ServerAuth};
 use reqwest::Method;
 use test_support::logs::{parts_of, Logs};
-use test_support::webdav::{Fault, ServerAuth};
 
 /// Listing (both modes) equals the tree on disk; every file comes back byte-identical.
 async fn check_tree(h: &Harness) {

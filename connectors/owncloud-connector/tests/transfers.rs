@@ -7,8 +7,8 @@
 mod common;
 
 use common::*;
+use owncloud_emulator::{Chunking, Fault, FaultKind, Reported};
 use reqwest::Method;
-use test_support::webdav::{Chunking, Fault, FaultKind, Reported};
 
 const MIB: u64 = 1024 * 1024;
 

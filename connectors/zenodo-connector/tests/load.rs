@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use test_support::load;
-use test_support::zenodo::ZenodoEmulator;
+use zenodo_emulator::ZenodoEmulator;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zenodo-connector");
 const TOKEN: &str = "load-token";

@@ -11,7 +11,7 @@ use reqwest::{Client, Method, Response};
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
 
-use test_support::webdav::OWNCLOUD_ROOT;
+use owncloud_emulator::OWNCLOUD_ROOT;
 
 use crate::stack::{Providers, USER, WEBDAV_TOKEN, ZENODO_TOKEN};
 

@@ -7,10 +7,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use owncloud_emulator::WebDavServer;
 use test_support::token_storage::TokenStorage;
-use test_support::webdav::WebDavServer;
-use test_support::zenodo::ZenodoEmulator;
 use tokio::process::{Child, Command};
+use zenodo_emulator::ZenodoEmulator;
 
 use crate::procfs::{self, Memory};
 

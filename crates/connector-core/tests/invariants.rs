@@ -19,12 +19,18 @@ fn provider_crates_depend_on_neither_actix_nor_oauth2() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     let connectors = Path::new(meta["workspace_root"].as_str().unwrap()).join("connectors");
     let mut checked = 0;
     for pkg in meta["packages"].as_array().unwrap() {
-        let dir = Path::new(pkg["manifest_path"].as_str().unwrap()).parent().unwrap();
+        let dir = Path::new(pkg["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap();
         if dir.parent() != Some(connectors.as_path()) {
             continue;
         }
@@ -39,5 +45,8 @@ fn provider_crates_depend_on_neither_actix_nor_oauth2() {
             );
         }
     }
-    assert!(checked >= 2, "found {checked} connector crates under connectors/");
+    assert!(
+        checked >= 2,
+        "found {checked} connector crates under connectors/"
+    );
 }

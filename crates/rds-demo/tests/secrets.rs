@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use owncloud_emulator::{ServerAuth, WebDavOptions, WebDavServer};
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 use test_support::faulty::{FaultyUpstream, Mode};
 use test_support::token_storage::TokenStorage;
-use test_support::webdav::{ServerAuth, WebDavOptions, WebDavServer};
-use test_support::zenodo::ZenodoEmulator;
+use zenodo_emulator::ZenodoEmulator;
 
 const USER: &str = "alice";
 const WEBDAV_TOKEN: &str = "oc-access-tok-5b1c9e";

@@ -9,9 +9,9 @@ use connector_core::server::RunningConnector;
 use connector_core::{CommonConfig, ConnectorSpec};
 use owncloud_connector::config::OwncloudConfig;
 use owncloud_connector::Owncloud;
+use owncloud_emulator::{Chunking, Reported, ServerAuth, WebDavOptions, WebDavServer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use test_support::webdav::{Chunking, Reported, ServerAuth, WebDavOptions, WebDavServer};
 
 pub const USER: &str = "alice";
 pub const TOKEN: &str = "tok-3f9a:with+special/chars";

@@ -6,8 +6,8 @@ use std::time::Duration;
 use connector_core::server::RunningConnector;
 use connector_core::CommonConfig;
 use serde_json::{json, Value};
-use test_support::zenodo::ZenodoEmulator;
 use zenodo_connector::{Options, RetryPolicy, Zenodo, ZenodoConfig};
+use zenodo_emulator::ZenodoEmulator;
 
 pub const TOKEN: &str = "alice-zenodo-token";
 

@@ -17,7 +17,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let dir = tempfile::tempdir()?;
-//! let dav = test_support::webdav::WebDavServer::start(dir.path(), "alice", "tok").await?;
+//! let dav = owncloud_emulator::WebDavServer::start(dir.path(), "alice", "tok").await?;
 //! println!("OWNCLOUD_INSTALLATION_URL={}", dav.base_url());
 //! # Ok(()) }
 //! ```
@@ -47,6 +47,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 mod chunking;
 mod props;
+
+pub mod hostile_dav;
 
 pub use chunking::{Chunking, UPLOADS_ROOT};
 pub use props::{Reported, Sums};

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream;
 
-use crate::hostile::{full, streamed, Counters, HostileServer};
+use test_support::hostile::{full, streamed, Counters, HostileServer};
 
 /// The ownCloud WebDAV root the tree hangs under.
 pub const ROOT: &str = "/remote.php/webdav";
@@ -106,7 +106,7 @@ fn answer(
     folder: &str,
     depth0: bool,
     counters: &Arc<Counters>,
-) -> crate::hostile::Answer {
+) -> test_support::hostile::Answer {
     let mut parts = vec![HEAD.to_owned(), response(folder, true)];
     let root = format!("{ROOT}/");
     if let Tree::Wide(n) = tree {

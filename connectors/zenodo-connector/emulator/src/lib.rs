@@ -51,7 +51,7 @@ pub use state::{LoggedRequest, StoredFile};
 
 use handlers::{lock, Shared};
 
-use crate::server_thread::ServerThread;
+use test_support::server_thread::ServerThread;
 
 /// The default limit of the legacy multipart upload (Zenodo: 100 MB).
 pub const LEGACY_UPLOAD_LIMIT: u64 = 100 * 1024 * 1024;
