@@ -91,6 +91,9 @@ const CHART_COMMON_KEYS: &[&str] = &[
     "LOGLEVEL",
     "LOG_FORMAT",
 ];
+const EMULATOR_CARGO_TOML: &str = include_str!("../templates/emulator/Cargo.toml.tmpl");
+const EMULATOR_LIB_RS: &str = include_str!("../templates/emulator/lib.rs.tmpl");
+const EMULATOR_MAIN_RS: &str = include_str!("../templates/emulator/main.rs.tmpl");
 
 pub fn run(args: &NewConnector) -> Result<()> {
     let names = Names::new(&args.name)?;
@@ -405,6 +408,19 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     let render = |t: &str| fill(&fill(&fill(t, &vars), &vars), &prefix_vars);
     let krate = Path::new("connectors").join(&n.name);
     let chart = Path::new("charts").join(&n.name);
+    // The emulator beside the connector (the conformance stack finds it there).
+    let emulator = format!("{}-emulator", n.provider);
+    let emulator_auth_env = if oauth {
+        "\n            .env(\"{{PREFIX}}_OAUTH_CLIENT_ID\", \"conformance-client\")\n            .env(\"{{PREFIX}}_OAUTH_CLIENT_SECRET\", \"conformance-client-secret\")"
+    } else {
+        ""
+    };
+    let emulator_vars = [
+        ("emulator_crate", emulator.replace('-', "_")),
+        ("emulator_auth_env", emulator_auth_env.to_string()),
+        ("emulator", emulator),
+    ];
+    let render_emulator = |t: &str| render(&fill(t, &emulator_vars));
     let mut files = vec![
         (krate.join("Cargo.toml"), render(CARGO_TOML)),
         (krate.join("README.md"), render(README)),
@@ -413,6 +429,18 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
         (krate.join("src/lib.rs"), render(LIB_RS)),
         (krate.join("tests/boot.rs"), render(TEST_BOOT)),
         (krate.join("ci/registration.env"), render(REGISTRATION_ENV)),
+        (
+            krate.join("emulator/Cargo.toml"),
+            render_emulator(EMULATOR_CARGO_TOML),
+        ),
+        (
+            krate.join("emulator/src/lib.rs"),
+            render_emulator(EMULATOR_LIB_RS),
+        ),
+        (
+            krate.join("emulator/src/main.rs"),
+            render_emulator(EMULATOR_MAIN_RS),
+        ),
         (chart.join("Chart.yaml"), render(CHART_YAML)),
         (chart.join(".helmignore"), render(CHART_HELMIGNORE)),
         (chart.join("values.yaml"), render(CHART_VALUES)),
@@ -522,7 +550,7 @@ mod tests {
         );
         let lib = &files
             .iter()
-            .find(|(p, _)| p.ends_with("src/lib.rs"))
+            .find(|(p, _)| p == Path::new("connectors/demo-provider/src/lib.rs"))
             .context("no lib.rs")?
             .1;
         assert!(files
@@ -532,6 +560,17 @@ mod tests {
         assert!(lib.contains("impl Metadata for Provider {}"));
         assert!(lib.contains(".with_file_storage(provider.clone()).with_metadata(provider)"));
         assert!(lib.contains("\"DEMO_PROVIDER_OAUTH_CLIENT_SECRET\""));
+        let file = |p: &str| {
+            files
+                .iter()
+                .find(|(f, _)| *f == Path::new("connectors/demo-provider").join(p))
+                .map(|(_, t)| t)
+        };
+        let emulator = file("emulator/Cargo.toml").context("no emulator crate")?;
+        assert!(emulator.contains("name = \"demo-provider-emulator\""));
+        let main = file("emulator/src/main.rs").context("no emulator binary")?;
+        assert!(main.contains(".env(\"DEMO_PROVIDER_ADDRESS\", emulator.url())"));
+        assert!(main.contains(".hook(\"CONFORMANCE_ALLOW_501\", \"1\")"));
         Ok(())
     }
 }
