@@ -19,8 +19,11 @@
 #           login`, then with no edit between: each builds, passes fmt and its generated test
 #           (it registers with the Token Storage emulator), its real registration payload passes
 #           RDS's library and the JSON Schema (ci/registration-checks.sh, as in .ci/run), its
-#           chart is discovered, renders and passes the chart checks, and build-images finds it
-#           and builds an image that runs.
+#           chart is discovered, renders and passes the chart checks, the conformance run
+#           (ci/conformance.sh, SCAFFOLD_CONFORMANCE_EXAMPLES cases per operation, default 5)
+#           finds it with its generated emulator and passes, the payload the Token Storage
+#           emulator received there passes the registration checks too, and build-images finds
+#           it and builds an image that runs.
 #
 # Needs root (chroot, buildah). Installs what is missing: Debian's buildah, skopeo, curl, jq,
 # rsync; a venv (under the cargo target dir) with helm-python-sdk, check-jsonschema, PyYAML.
@@ -239,6 +242,22 @@ phase_scaffold() {
             grep -q '^ok   demo-provider.json (port-demo-provider): OAuth2Service' "$WORK/scaffold-registration.log"
         check "demo-login's payload is a LoginService RDS's library keeps" \
             grep -q '^ok   demo-login.json (port-demo-login): LoginService' "$WORK/scaffold-registration.log"
+
+        step "scaffold: the conformance run finds the new connectors and their emulators"
+        local received="$WORK/received-payloads"
+        CONFORMANCE_MAX_EXAMPLES="${SCAFFOLD_CONFORMANCE_EXAMPLES:-5}" CONFORMANCE_PAYLOADS="$received" \
+            timeout 1800 bash ci/conformance.sh >"$WORK/scaffold-conformance.log" 2>&1
+        check "ci/conformance.sh passes with the new connectors" test "$?" -eq 0
+        grep -E '^==> schemathesis|^conformance:|FAILED|Failed' "$WORK/scaffold-conformance.log" | head -20
+        check "demo-provider is in the conformance run (metadata spec)" \
+            grep -q '^==> schemathesis: demo-provider-metadata ' "$WORK/scaffold-conformance.log"
+        check "demo-login is in the conformance run (file-storage spec)" \
+            grep -q '^==> schemathesis: demo-login-file-storage ' "$WORK/scaffold-conformance.log"
+        for name in "${names[@]}"; do
+            check "$name: the Token Storage emulator received its registration" test -s "$received/$name.json"
+        done
+        check "what the Token Storage emulator received passes the registration checks" \
+            bash ci/registration-checks.sh "$received"
 
         step "scaffold: the generated charts, discovered by the chart checks"
         timeout 600 "$VENV/bin/python" ci/chart_checks.py charts >"$WORK/scaffold-charts.log" 2>&1
