@@ -3,8 +3,8 @@
 //! - `demo`: the whole RDS export flow on loopback (emulators, a WebDAV server, both connectors).
 //! - `bench`: throughput, memory, listing, request-rate and start-up benchmarks.
 //! - `build-images`: one container image per connector crate under `connectors/`.
-//! - `new-connector`: scaffolds a new connector crate (and its chart) that compiles and
-//!   passes its test.
+//! - `new-connector`: scaffolds a new connector crate (with its emulator and its chart)
+//!   that compiles and passes its test.
 //! - `registration-payloads`: the registration body each connector really sends, for CI.
 
 mod cmd;

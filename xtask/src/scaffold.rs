@@ -1,9 +1,10 @@
 //! `cargo xtask new-connector NAME`: a new connector crate under `connectors/NAME` that
-//! compiles, registers, answers 501 problem+json on its interface and passes its test, and
-//! its Helm chart `charts/NAME` on the library chart. Everything else finds connectors by
-//! itself: the workspace (`connectors/*`), `build-images` and `registration-payloads`
-//! (cargo metadata), the chart checks (every chart under charts/), so nothing else is
-//! edited.
+//! compiles, registers, answers 501 problem+json on its interface and passes its test, its
+//! emulator `connectors/NAME/emulator` and its Helm chart `charts/NAME` on the library
+//! chart. Everything else finds connectors by itself: the workspace (`connectors/*`,
+//! `connectors/*/emulator`), `build-images`, `registration-payloads` and the conformance
+//! stack (cargo metadata), the chart checks (every chart under charts/), so nothing else is
+//! edited (`ci/deploy-checks.sh scaffold` proves it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
