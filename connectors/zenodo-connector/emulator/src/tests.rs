@@ -113,7 +113,7 @@ async fn deposit_lifecycle_follows_zenodo() {
 
     // Full metadata, then publish: 202 with a DOI.
     let md = json!({"title": "T", "upload_type": "dataset", "publication_date": "2024-01-02",
-        "description": "d", "creators": [{"name": "Doe, Jane"}], "access_right": "open"});
+        "description": "A description", "creators": [{"name": "Doe, Jane"}], "access_right": "open"});
     let r = c
         .put(format!("{base}/{id}"))
         .bearer_auth("tok")
