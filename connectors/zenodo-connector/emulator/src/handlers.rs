@@ -147,6 +147,19 @@ fn metadata_of(body: &[u8], required: bool) -> Result<Map<String, Value>, HttpRe
         };
     }
     let v: Value = serde_json::from_slice(body).map_err(|_| bad("Invalid JSON."))?;
+    // zenodo-rdm `legacy/deserializers/schemas.py`: `LegacySchema` has `unknown = RAISE`
+    // and the fields `metadata` and `files` (its test_rest_api_metadata.py
+    // `test_invalid_create`); marshmallow's message.
+    if let Some(o) = v.as_object() {
+        let unknown: Vec<Value> = o
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "metadata" | "files"))
+            .map(|k| super::rules::field_error(k, "Unknown field."))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(validation(unknown));
+        }
+    }
     match v.get("metadata") {
         None | Some(Value::Null) if !required => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),

@@ -20,8 +20,8 @@
 //! - What the legacy deserializer refuses or rewrites on create/update (license
 //!   vocabulary, access right and embargo, upload type, description HTML): `rules`.
 //! - Publish validation: the required fields of "Deposit metadata" (upload_type,
-//!   publication_date, title, creators, description; publication_type / image_type where
-//!   needed) and at least one file; errors in the live shape
+//!   publication_date, title, creators, description of 3 characters or more) and at least
+//!   one file; errors in the live shape
 //!   `{"status": 400, "message": "A validation error occurred.", "errors": [{"field",
 //!   "messages": [...]}]}`; an embargo must end in the future.
 //! - Authentication: `Authorization: Bearer` or `?access_token=`; no token → **403**

@@ -207,17 +207,9 @@ pub fn validate_for_publish(dep: &Deposition) -> Vec<Value> {
         ));
     }
     errors.extend(embargo_refusal(md, today()));
-    match md.get("upload_type").and_then(Value::as_str) {
-        Some("publication") if missing("publication_type") => errors.push(field_error(
-            "metadata.publication_type",
-            "Missing data for required field.",
-        )),
-        Some("image") if missing("image_type") => errors.push(field_error(
-            "metadata.image_type",
-            "Missing data for required field.",
-        )),
-        _ => {}
-    }
+    // No subtype is needed: `publication` and `image` alone are resource types of
+    // today's vocabulary (`rules::unknown_resource_type`); the pre-2023 site wanted
+    // `publication_type` / `image_type`.
     if dep.files.is_empty() {
         errors.push(field_error(
             "files",

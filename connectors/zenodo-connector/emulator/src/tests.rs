@@ -296,6 +296,19 @@ async fn metadata_refusals_answer_zenodos_shape() {
     let z = ZenodoEmulator::start().await.unwrap();
     z.add_token("tok", "alice");
 
+    // An unknown key beside `metadata`: 400.
+    let r = client()
+        .post(format!("{}/api/deposit/depositions", z.url()))
+        .bearer_auth("tok")
+        .json(&json!({"unknownkey": "data", "metadata": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "unknownkey");
+    assert!(z.depositions().is_empty());
+
     // An unknown license: 400, the legacy loader's message at `metadata.license`.
     let (status, body) = try_create(&z, json!({"title": "T", "license": "my-license"})).await;
     assert_eq!(status, 400, "{body}");
