@@ -127,7 +127,7 @@ pub fn iso_timestamp(secs: u64) -> String {
 pub fn validate_metadata_types(md: &Map<String, Value>) -> Vec<Value> {
     let mut errors = Vec::new();
     if let Some(d) = md.get("publication_date") {
-        if !d.as_str().is_some_and(|d| parse_iso_date(d).is_some()) {
+        if d.as_str().and_then(parse_iso_date).is_none() {
             errors.push(field_error(
                 "metadata.publication_date",
                 "Not a valid date.",
