@@ -115,3 +115,22 @@ async fn a_description_is_what_zenodo_keeps_of_it() {
     assert_eq!(got["@graph"][1]["description"], "Soil data.\nalert(1)");
     env.stop().await;
 }
+
+#[tokio::test]
+async fn cc0_reads_back_as_its_url() {
+    let env = start().await;
+    let cc0 = "https://creativecommons.org/publicdomain/zero/1.0/";
+    let id = env.create(crate_with("license", json!({"@id": cc0}))).await;
+    // zenodo.org renders CC0 with its legacy id.
+    assert_eq!(env.zenodo.metadata(id).unwrap()["license"], "cc-zero");
+    let (status, got) = env
+        .call(
+            Method::GET,
+            &format!("/metadata/project/{id}"),
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["@graph"][1]["license"]["@id"], cc0, "{got}");
+    env.stop().await;
+}
