@@ -6,6 +6,8 @@ only their 400/401/404s. The rest keep what was generated.
 Environment (set by the script): CONFORMANCE_URL, CONFORMANCE_USER_ID,
 CONFORMANCE_PATHS (`|`-separated paths of the sample tree; fileStorage only),
 CONFORMANCE_PROJECT (`1`: create a project with a file first; metadata only).
+The variables come from each emulator's announcement (test_support::emulator);
+CONFORMANCE_ALLOW_501 is read by the script (ci/conformance/allow-501.toml), not here.
 """
 
 import os

@@ -51,6 +51,9 @@ const IMPL_METADATA: &str = include_str!("../templates/impl_metadata.rs.tmpl");
 const TEST_BOOT: &str = include_str!("../templates/test_boot.rs.tmpl");
 const README: &str = include_str!("../templates/README.md.tmpl");
 const ICON: &str = include_str!("../templates/icon.svg.tmpl");
+const EMULATOR_CARGO_TOML: &str = include_str!("../templates/emulator/Cargo.toml.tmpl");
+const EMULATOR_LIB_RS: &str = include_str!("../templates/emulator/lib.rs.tmpl");
+const EMULATOR_MAIN_RS: &str = include_str!("../templates/emulator/main.rs.tmpl");
 
 pub fn run(args: &NewConnector) -> Result<()> {
     let names = Names::new(&args.name)?;
@@ -318,6 +321,19 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     // Fragments carry placeholders of their own: fill twice.
     let prefix_vars = [("PREFIX", n.env_prefix.clone()), ("prefix", prefix)];
     let render = |t: &str| fill(&fill(&fill(t, &vars), &vars), &prefix_vars);
+    // The emulator beside the connector (the conformance stack finds it there).
+    let emulator = format!("{}-emulator", n.provider);
+    let emulator_auth_env = if oauth {
+        "\n            .env(\"{{PREFIX}}_OAUTH_CLIENT_ID\", \"conformance-client\")\n            .env(\"{{PREFIX}}_OAUTH_CLIENT_SECRET\", \"conformance-client-secret\")"
+    } else {
+        ""
+    };
+    let emulator_vars = [
+        ("emulator_crate", emulator.replace('-', "_")),
+        ("emulator_auth_env", emulator_auth_env.to_string()),
+        ("emulator", emulator),
+    ];
+    let render_emulator = |t: &str| render(&fill(t, &emulator_vars));
     vec![
         (PathBuf::from("Cargo.toml"), render(CARGO_TOML)),
         (PathBuf::from("README.md"), render(README)),
@@ -325,6 +341,18 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
         (PathBuf::from("src/main.rs"), render(MAIN_RS)),
         (PathBuf::from("src/lib.rs"), render(LIB_RS)),
         (PathBuf::from("tests/boot.rs"), render(TEST_BOOT)),
+        (
+            PathBuf::from("emulator/Cargo.toml"),
+            render_emulator(EMULATOR_CARGO_TOML),
+        ),
+        (
+            PathBuf::from("emulator/src/lib.rs"),
+            render_emulator(EMULATOR_LIB_RS),
+        ),
+        (
+            PathBuf::from("emulator/src/main.rs"),
+            render_emulator(EMULATOR_MAIN_RS),
+        ),
     ]
 }
 
@@ -387,6 +415,17 @@ mod tests {
         assert!(lib.contains("impl Metadata for Provider {}"));
         assert!(lib.contains(".with_file_storage(provider.clone()).with_metadata(provider)"));
         assert!(lib.contains("\"DEMO_PROVIDER_OAUTH_CLIENT_SECRET\""));
+        let file = |p: &str| {
+            files
+                .iter()
+                .find(|(f, _)| f == Path::new(p))
+                .map(|(_, t)| t)
+        };
+        let emulator = file("emulator/Cargo.toml").context("no emulator crate")?;
+        assert!(emulator.contains("name = \"demo-provider-emulator\""));
+        let main = file("emulator/src/main.rs").context("no emulator binary")?;
+        assert!(main.contains(".env(\"DEMO_PROVIDER_ADDRESS\", emulator.url())"));
+        assert!(main.contains(".hook(\"CONFORMANCE_ALLOW_501\", \"1\")"));
         Ok(())
     }
 }

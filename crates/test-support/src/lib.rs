@@ -6,9 +6,11 @@
 //! - [`faulty`]: a raw-TCP upstream that truncates, resets, stalls or trickles; [`paced`]:
 //!   uploads sent at a chosen pace, or stalled midway.
 //! - [`hostile`]: a server answering what a test crafts (streamed answers of any size).
+//! - [`emulator`]: the protocol an emulator binary follows for the conformance stack.
 //! - [`server_thread`]: an actix server on its own thread, for emulators usable from any
 //!   runtime.
 
+pub mod emulator;
 pub mod faulty;
 pub mod hostile;
 pub mod load;
