@@ -7,8 +7,9 @@
 //! `/service`, then exits 0 (`cargo xtask registration-payloads` runs it for every
 //! connector, and `ci/check_rds_library.py` feeds the output to RDS's own library). It
 //! needs `CENTRAL_SERVICE_TOKEN_STORAGE` set, so the keys required to register are
-//! required here too; it contacts nothing. The body holds the configured client secret,
-//! as the POST does: it goes to stdout only, never to a log.
+//! required here too; it contacts nothing. Only the client secret's value is masked
+//! (`[REDACTED]`, a string as the real one): a secret never leaves the process but in
+//! the POST itself, and no check needs its value.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -91,7 +92,11 @@ fn print_registration<S: ConnectorSpec>() -> ExitCode {
         Ok(built) => built,
         Err(e) => return failed(&e),
     };
-    match serde_json::to_string_pretty(&built.registration_payload()) {
+    let mut payload = built.registration_payload();
+    if let Some(secret) = payload.get_mut("client_secret") {
+        *secret = serde_json::Value::String("[REDACTED]".into());
+    }
+    match serde_json::to_string_pretty(&payload) {
         Ok(json) => {
             println!("{json}");
             ExitCode::SUCCESS
