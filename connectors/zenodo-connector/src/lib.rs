@@ -10,8 +10,8 @@ use connector_core::config::{parse_url, present, ConfigError};
 use connector_core::{Built, CommonConfig, ConnectorSpec};
 
 pub use config::ZenodoConfig;
+pub use connector_core::retry::RetryPolicy;
 use zenodo::core::ZenodoApi;
-pub use zenodo::retry::RetryPolicy;
 pub use zenodo::ZenodoBackend;
 
 /// The connector's spec for the core.

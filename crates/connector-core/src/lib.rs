@@ -19,6 +19,7 @@ mod logging;
 pub mod metrics;
 mod ops;
 pub mod registration;
+pub mod retry;
 mod routes;
 pub mod server;
 pub mod transfer;
