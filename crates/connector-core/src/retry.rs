@@ -14,7 +14,7 @@
 //!
 //! A failed answer becomes an error through the core's mapping
 //! ([`ConnectorError::from_upstream`], [`send`]) or the provider's own wording on it
-//! ([`send_with`]).
+//! ([`send_with`]); [`send_upload_with`] sends an [`UploadBody`] as often as it allows.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use crate::answer::ErrorAnswer;
 use crate::error::ConnectorError;
 use crate::http::{server_wait, Upstream};
 use crate::interface::ByteStream;
+use crate::transfer::upload::UploadBody;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -93,6 +94,36 @@ pub async fn send(
         ConnectorError::from_upstream(answer.status, server_wait(&answer.headers), what)
     })
     .await
+}
+
+/// [`send_with`] for an upload of `body`: each attempt is an [`Attempt::Transfer`] of
+/// the request built by `request` with the body's next [`UploadBody::attempt`], retried
+/// as the body allows ([`UploadBody::idempotency`]: a stream once, memory or a spooled
+/// file like an idempotent call).
+pub async fn send_upload_with(
+    http: &Upstream,
+    policy: RetryPolicy,
+    what: &str,
+    body: UploadBody,
+    request: impl Fn() -> Result<RequestBuilder, ConnectorError>,
+    map: impl Fn(&ErrorAnswer, &str) -> ConnectorError,
+) -> Result<Response, ConnectorError> {
+    let idempotency = body.idempotency();
+    let len = body.length();
+    // `make` is called once per attempt, never concurrently: the lock is never contended.
+    let body = std::sync::Mutex::new(body);
+    let make = || {
+        let mut body = body
+            .lock()
+            .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
+        let body = body.attempt()?;
+        Ok(Attempt::Transfer {
+            req: request()?,
+            body,
+            len,
+        })
+    };
+    send_with(http, policy, idempotency, what, make, map).await
 }
 
 /// Sends the request built by `make` (once per attempt; its building may fail, e.g. a

@@ -141,3 +141,32 @@ async fn send_with_carries_the_providers_wording() {
     );
     assert_eq!(srv.requests(), 1);
 }
+
+#[tokio::test]
+async fn an_upload_is_sent_again_only_when_its_body_can_be() {
+    use connector_core::transfer::upload::UploadBody;
+    let send = |srv: &HostileServer, body: UploadBody| {
+        let http = upstream();
+        let url = srv.url();
+        async move {
+            let request = || Ok(http.client().put(&url));
+            let map = |a: &connector_core::answer::ErrorAnswer, what: &str| a.error(what);
+            retry::send_upload_with(&http, POLICY, "the file", body, request, map).await
+        }
+    };
+    let srv = scripted(&["503", "200"]).await;
+    let memory = UploadBody::Memory(bytes::Bytes::from_static(b"abc"));
+    assert!(send(&srv, memory).await.is_ok());
+    assert_eq!(srv.requests(), 2, "a body in memory is sent again");
+
+    let srv = scripted(&["503", "200"]).await;
+    let stream = UploadBody::Stream {
+        body: Some(Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::from_static(b"abc"),
+        )]))),
+        len: 3,
+    };
+    let err = send(&srv, stream).await.unwrap_err();
+    assert_eq!(err.status().as_u16(), 503);
+    assert_eq!(srv.requests(), 1, "a stream is sent once");
+}

@@ -4,7 +4,6 @@
 
 use connector_core::answer::json_capped;
 use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
-use connector_core::interface::ByteStream;
 use connector_core::retry::{self, Idempotency, RetryPolicy};
 use connector_core::transfer::upload::UploadBody;
 use connector_core::{ConnectorError, Credentials};
@@ -94,7 +93,7 @@ impl ZenodoApi {
         creds: &Credentials,
         make: impl Fn() -> Result<retry::Attempt, ConnectorError>,
     ) -> Result<reqwest::Response, ConnectorError> {
-        let map = |answer: &_, what: &str| error::from_answer(answer, what, creds);
+        let map = error::wording(creds);
         retry::send_with(&self.http, self.policy, idempotency, what, make, map).await
     }
 
@@ -287,24 +286,13 @@ impl ZenodoApi {
     ) -> Result<Value, ConnectorError> {
         let what = format!("the upload of {key}");
         let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
-        let len = body.length();
-        let request = |body: ByteStream| {
-            Ok(retry::Attempt::Transfer {
-                req: auth(self.http.client().put(&url), creds)?
-                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
-                body,
-                len,
-            })
+        let request = || {
+            Ok(auth(self.http.client().put(&url), creds)?
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"))
         };
-        let idempotency = body.idempotency();
-        let body = std::sync::Mutex::new(body);
-        let make = || {
-            let mut body = body
-                .lock()
-                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
-            body.attempt().and_then(request)
-        };
-        let resp = self.send(idempotency, &what, creds, make).await?;
+        let map = error::wording(creds);
+        let resp =
+            retry::send_upload_with(&self.http, self.policy, &what, body, request, map).await?;
         self.json_of(resp, &what).await
     }
 }

@@ -137,10 +137,13 @@ pub fn from_parts(
     }
 }
 
-/// The error for a non-success answer ([`from_parts`] with Zenodo's wait).
-pub fn from_answer(answer: &ErrorAnswer, what: &str, creds: &Credentials) -> ConnectorError {
-    let wait = server_wait(&answer.headers);
-    from_parts(answer.status, wait, &answer.body, what, creds)
+/// The error for a non-success answer ([`from_parts`] with Zenodo's wait), as the core's
+/// retry loop takes it (`retry::send_with`).
+pub fn wording(creds: &Credentials) -> impl Fn(&ErrorAnswer, &str) -> ConnectorError + '_ {
+    move |answer, what| {
+        let wait = server_wait(&answer.headers);
+        from_parts(answer.status, wait, &answer.body, what, creds)
+    }
 }
 
 #[cfg(test)]
