@@ -252,17 +252,10 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     let mut impls = String::new();
     let mut with_calls = String::new();
     let mut imports = Vec::new();
-    let descriptor_imports = if auth == Auth::Oauth2 {
-        "FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,\n    ServiceDescriptor,"
-    } else {
-        "FileTransferArchive, FileTransferMode, Icon, Interface, ServiceAuth, ServiceDescriptor,"
-    };
-    let mut enums = Vec::new();
     let mut requests = String::new();
     if has_fs {
         impls.push_str(IMPL_FILE_STORAGE);
         imports.push("FileStorage");
-        enums.push("Interface::FileStorage");
         with_calls.push_str(if has_md {
             ".with_file_storage(provider.clone())"
         } else {
@@ -275,7 +268,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     if has_md {
         impls.push_str(IMPL_METADATA);
         imports.push("Metadata");
-        enums.push("Interface::Metadata");
         with_calls.push_str(".with_metadata(provider)");
         requests.push_str(
             "    // metadata: GET /metadata/project\n    let r = client\n        .get(format!(\"{}/metadata/project\", running.url()))\n        .query(&[(\"userId\", user_id.as_str())])\n        .send()\n        .await\n        .unwrap();\n    assert_not_implemented(r).await;\n",
@@ -303,9 +295,7 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        ("implements_enum", enums.join(", ")),
         ("interface_imports", interface_imports),
-        ("descriptor_imports", descriptor_imports.to_string()),
         ("with_calls", with_calls),
         ("impls", impls),
         ("test_requests", requests),
@@ -326,12 +316,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     ];
     if oauth {
         vars.extend([
-            ("oauth2_dep", "oauth2.workspace = true\n".to_string()),
-            (
-                "auth_imports",
-                "use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};\n"
-                    .to_string(),
-            ),
             (
                 "config_auth_fields",
                 "    /// `{{PREFIX}}_OAUTH_CLIENT_ID`: the OAuth2 client registered at the provider.\n    pub {{prefix}}_oauth_client_id: Option<String>,\n    /// `{{PREFIX}}_OAUTH_CLIENT_SECRET` (also from `{{PREFIX}}_OAUTH_CLIENT_SECRET_FILE`).\n    pub {{prefix}}_oauth_client_secret: Option<String>,\n"
@@ -379,8 +363,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
         ]);
     } else {
         vars.extend([
-            ("oauth2_dep", String::new()),
-            ("auth_imports", String::new()),
             ("config_auth_fields", String::new()),
             ("secret_keys", String::new()),
             ("auth_expr", "login_auth(common)".to_string()),
