@@ -4,8 +4,15 @@
 Helm v4's Go SDK through `helm-python-sdk` (import `helm_python`): dependency resolution,
 `helm lint --strict` with each values file, offline rendering (`helm template`), and
 values.schema.json validation of the merged values. The same merged values are also
-validated by `check-jsonschema` (an independent JSON Schema implementation), including a
-negative case per chart that must fail with a readable message.
+validated by `check-jsonschema` (an independent JSON Schema implementation), including the
+negative cases of each chart (`ci/invalid-*.yaml`) that must fail with the readable
+message their header declares (`# expect-helm: TEXT`, `# expect-jsonschema: TEXT`).
+
+The charts are discovered: every application chart under CHARTS_DIR (a new connector's
+chart from `cargo xtask new-connector` included) is linted, rendered with its defaults and
+each `ci/*.yaml`, and every instance it renders is checked for what RDS and the umbrella
+need (Deployment, Service, ConfigMap named alike, ports, probes, security, secrets, NOTES).
+Charts with an `expect_<chart>` function below get its chart-specific checks too.
 
 Usage: chart_checks.py CHARTS_DIR  (run by ci/deploy-checks.sh inside its venv)
 """
@@ -22,7 +29,7 @@ from pathlib import Path
 import helm_python as helm
 import yaml
 
-APP_CHARTS = ["zenodo-connector", "owncloud-connector"]
+LIBRARY = "rds-connector-lib"
 failures: list[str] = []
 passed = 0
 
@@ -57,8 +64,19 @@ def load_values(path: Path | None) -> dict | None:
     return helm.values_from_yaml(path.read_text())
 
 
-def check_instance(objs: list[dict], name: str, secret: str, id_env: str, secret_env: str, id_key: str, secret_key: str) -> None:
-    """Everything the umbrella and the contract need of one connector instance."""
+def app_charts(charts: Path) -> list[str]:
+    """Every application chart (a connector's) under `charts`, by name."""
+    names = []
+    for chart_yaml in sorted(charts.glob("*/Chart.yaml")):
+        meta = yaml.safe_load(chart_yaml.read_text())
+        if meta.get("type", "application") == "application":
+            names.append(chart_yaml.parent.name)
+    return names
+
+
+def check_instance(objs: list[dict], name: str, secret: str | None = None, id_env: str = "", secret_env: str = "", id_key: str = "", secret_key: str = "") -> None:
+    """Everything the umbrella and the contract need of one connector instance; with
+    `secret`, also that the client id and secret come from that Secret's keys."""
     svc = by_kind(objs, "Service").get(name)
     dep = by_kind(objs, "Deployment").get(name)
     cm = by_kind(objs, "ConfigMap").get(name)
@@ -80,18 +98,49 @@ def check_instance(objs: list[dict], name: str, secret: str, id_env: str, secret
     check({"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"] and any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"]), f"{name}: emptyDir at /tmp")
     check(bool(c.get("resources", {}).get("requests")), f"{name}: resources")
     env = {e["name"]: e for e in c["env"]}
-    for var, key in ((id_env, id_key), (secret_env, secret_key)):
-        ref = env.get(var, {}).get("valueFrom", {}).get("secretKeyRef", {})
-        check(ref == {"name": secret, "key": key}, f"{name}: {var} from Secret {secret} key {key} (got {ref})")
+    check(env.get("LISTEN_ADDR", {}).get("value") == "0.0.0.0:8080", f"{name}: LISTEN_ADDR 0.0.0.0:8080")
+    secrets = by_kind(objs, "Secret")
+    for var, e in env.items():
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref and ref["name"] in secrets:
+            check(ref["key"] in secrets[ref["name"]].get("data", {}), f"{name}: {var} from key {ref['key']} of the rendered Secret {ref['name']}")
+    if secret is not None:
+        for var, key in ((id_env, id_key), (secret_env, secret_key)):
+            ref = env.get(var, {}).get("valueFrom", {}).get("secretKeyRef", {})
+            check(ref == {"name": secret, "key": key}, f"{name}: {var} from Secret {secret} key {key} (got {ref})")
     refs = [e["configMapRef"]["name"] for e in c["envFrom"]]
     check(refs[-1] == name and {"mservice", "proxy", "globalenvvar"} <= set(refs), f"{name}: envFrom shared ConfigMaps then its own ({refs})")
     for v in cm.get("data", {}).values():
         check(isinstance(v, str), f"{name}: ConfigMap values are strings")
 
 
-def render(chart_dir: Path, values: dict | None) -> list[dict]:
+def render(chart_dir: Path, values: dict | None) -> tuple[list[dict], str]:
+    """The rendered objects, and the rendered NOTES.txt ("" when there is none)."""
     with helm.Chart.load(chart_dir) as chart:
-        return docs(chart.render(values, name="rds", namespace="rds", is_install=True))
+        rendered = chart.render(values, name="rds", namespace="rds", is_install=True)
+    notes = "".join(t for p, t in rendered.items() if p.endswith("NOTES.txt"))
+    return docs(rendered), notes
+
+
+def check_chart(objs: list[dict], notes: str, label: str) -> None:
+    """What every connector chart renders, whatever its provider."""
+    deployments = by_kind(objs, "Deployment")
+    check(len(deployments) > 0, f"{label}: renders at least one Deployment")
+    for name, dep in deployments.items():
+        servicename = dep["metadata"]["labels"].get("research-data-services.org/servicename", "")
+        check(name == f"layer1-{servicename}"[:63].rstrip("-"), f"{label}: {name} is layer1-<servicename> ({servicename})")
+        check_instance(objs, name)
+    check("layer1-" in notes, f"{label}: NOTES.txt renders and names the Service")
+
+
+def expectations(path: Path) -> dict[str, str]:
+    """The `# expect-<checker>: TEXT` header lines of a negative values file."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("# expect-") and ":" in line:
+            key, text = line[len("# expect-"):].split(":", 1)
+            out[key.strip()] = text.strip()
+    return out
 
 
 def lint(chart_dir: Path, values: dict | None, label: str) -> None:
@@ -128,10 +177,15 @@ def schema_checks(chart_dir: Path, values_path: Path | None, work: Path, expect_
         print(f"    expected failure, Helm says: {helm_error}")
         print("    expected failure, check-jsonschema says:")
         print("      " + (cli.stdout + cli.stderr).strip().replace("\n", "\n      "))
-        check(helm_error is not None and "clientSecret" in helm_error, f"Helm schema validation rejects {label} naming clientSecret")
-        check(cli.returncode == 1 and "'clientSecret' is a required property" in cli.stdout, f"check-jsonschema rejects {label} with a readable message")
+        expect = expectations(values_path)
+        want_helm, want_cli = expect.get("helm"), expect.get("jsonschema")
+        check(bool(want_helm and want_cli), f"{label} declares what it must fail with (# expect-helm:, # expect-jsonschema:)")
+        if not (want_helm and want_cli):
+            return
+        check(helm_error is not None and want_helm in helm_error, f"Helm schema validation rejects {label} naming {want_helm}")
+        check(cli.returncode == 1 and want_cli in cli.stdout, f"check-jsonschema rejects {label} with {want_cli!r}")
         report = helm.lint(chart_dir, load_values(values_path), strict=True)
-        check(any("clientSecret" in (m["error"]) for m in report["messages"]), f"helm lint rejects {label}")
+        check(any(want_helm in (m["error"]) for m in report["messages"]), f"helm lint rejects {label}")
 
 
 def main() -> int:
@@ -141,10 +195,17 @@ def main() -> int:
         work = Path(tmp)
         charts = work / "charts"
         shutil.copytree(src, charts, ignore=shutil.ignore_patterns("*.tgz", "Chart.lock"))
-        lint(charts / "rds-connector-lib", None, "rds-connector-lib")
-        for name in APP_CHARTS:
+        lint(charts / LIBRARY, None, LIBRARY)
+        names = app_charts(charts)
+        print(f"connector charts: {', '.join(names)}")
+        check(len(names) > 0, f"connector charts found in {src}")
+        for name in names:
             chart_dir = charts / name
             print(f"== {name}")
+            deps = [d.get("name") for d in (yaml.safe_load((chart_dir / "Chart.yaml").read_text()).get("dependencies") or [])]
+            check(LIBRARY in deps, f"{name}: built on {LIBRARY} ({deps})")
+            check((chart_dir / "values.schema.json").is_file(), f"{name}: has values.schema.json")
+            check(any((chart_dir / "ci").glob("*.yaml")), f"{name}: has ci/ values files")
             helm.dependency_update(chart_dir)
             value_files = [None] + sorted(p for p in (chart_dir / "ci").glob("*.yaml") if not p.name.startswith("invalid-"))
             for vf in value_files:
@@ -152,9 +213,12 @@ def main() -> int:
                 print(f"  -- {label}")
                 lint(chart_dir, load_values(vf), label)
                 schema_checks(chart_dir, vf, work, expect_ok=True)
-                objs = render(chart_dir, load_values(vf))
+                objs, notes = render(chart_dir, load_values(vf))
                 check(len(objs) > 0, f"{label} renders")
-                globals()[f"expect_{name.replace('-', '_')}"](objs, vf.name if vf else "defaults")
+                check_chart(objs, notes, label)
+                specific = globals().get(f"expect_{name.replace('-', '_')}")
+                if specific:
+                    specific(objs, vf.name if vf else "defaults")
             for vf in sorted((chart_dir / "ci").glob("invalid-*.yaml")):
                 print(f"  -- {name} {vf.name} (negative)")
                 schema_checks(chart_dir, vf, work, expect_ok=False)

@@ -13,8 +13,17 @@
 #           non-root user, port 8080 and the OCI labels; its root filesystem is unpacked and its
 #           entrypoint run under chroot as the image's user with only environment config:
 #           GET /health must answer 200.
-# scaffold  in a scratch copy of the work tree: `cargo xtask new-connector demo-provider
-#           --implements metadata`, its generated test, and an image for it, no edit between.
+# scaffold  the acceptance of "a new provider is one crate + what new-connector generates": in a
+#           scratch copy of the work tree, `cargo xtask new-connector demo-provider --implements
+#           metadata` (OAuth2) and `new-connector demo-login --implements fileStorage --auth
+#           login`, then with no edit between: each builds, passes fmt and its generated test
+#           (it registers with the Token Storage emulator), its real registration payload passes
+#           RDS's library and the JSON Schema (ci/registration-checks.sh, as in .ci/run), its
+#           chart is discovered, renders and passes the chart checks, the conformance run
+#           (ci/conformance.sh, SCAFFOLD_CONFORMANCE_EXAMPLES cases per operation, default 5)
+#           finds it with its generated emulator and passes, the payload the Token Storage
+#           emulator received there passes the registration checks too, and build-images finds
+#           it and builds an image that runs.
 #
 # Needs root (chroot, buildah). Installs what is missing: Debian's buildah, skopeo, curl, jq,
 # rsync; a venv (under the cargo target dir) with helm-python-sdk, check-jsonschema, PyYAML.
@@ -128,6 +137,7 @@ check_image() {
         OWNCLOUD_INSTALLATION_URL=http://127.0.0.1:9 \
         ZENODO_ADDRESS=http://127.0.0.1:9 \
         DEMO_PROVIDER_ADDRESS=http://127.0.0.1:9 \
+        DEMO_LOGIN_ADDRESS=http://127.0.0.1:9 \
         LOGLEVEL=INFO \
         chroot --userspec="$user" "$rootfs" "$entrypoint" >"$WORK/$name.log" 2>&1 &
     pid=$!
@@ -192,33 +202,80 @@ phase_images() {
     fi
     ok "cargo xtask build-images"
     local pkgs
-    pkgs="$(cargo metadata --no-deps --format-version 1 | jq -r --arg r "$ROOT/connectors/" '.packages[] | select(.manifest_path | startswith($r)) | select(any(.targets[]; .kind | index("bin"))) | .name')"
+    # Connectors are the crates right under connectors/ (not their emulator or fuzz crates).
+    pkgs="$(cargo metadata --no-deps --format-version 1 | jq -r --arg r "$ROOT/connectors/" '.packages[] | select(.manifest_path | startswith($r) and (ltrimstr($r) | test("^[^/]+/Cargo.toml$"))) | select(any(.targets[]; .kind | index("bin"))) | .name')"
     for pkg in $pkgs; do
         IMAGES+=("$REGISTRY/$pkg:$TAG")
         if [ -f "$out/$pkg.tar" ]; then ok "archive $pkg.tar"; check_image "$out/$pkg.tar"; else fail "no archive for $pkg"; fi
     done
 }
 
+# The connectors the scaffold phase generates: name, then new-connector's flags.
+SCAFFOLDS=("demo-provider --implements metadata" "demo-login --implements fileStorage --auth login")
+
 phase_scaffold() {
-    step "scaffold: new-connector demo-provider --implements metadata in a scratch copy"
+    step "scaffold: new connectors in a scratch copy, checked with no edit (${#SCAFFOLDS[@]} variants)"
     if ! install_missing rsync buildah skopeo curl jq; then fail "install rsync buildah skopeo curl jq"; return; fi
+    if ! venv; then fail "python venv with ${PY_PACKAGES[*]}"; return; fi
     local scratch="$WORK/scratch"
     rsync -a --exclude /target --exclude /out --exclude /.git "$ROOT/" "$scratch/"
-    rm -rf "$scratch/connectors/demo-provider"
     (
         cd "$scratch" || exit 1
         export CARGO_TARGET_DIR="$TARGET_DIR"
-        check "cargo xtask new-connector demo-provider --implements metadata" \
-            timeout 600 cargo xtask new-connector demo-provider --implements metadata
-        check "generated crate: cargo fmt --check" cargo fmt --check -p demo-provider
-        check "generated crate: cargo test -p demo-provider" timeout 1200 cargo test -p demo-provider
-        IMAGES+=("$REGISTRY/demo-provider:$TAG")
-        if timeout 1800 cargo xtask build-images --engine buildah --connector demo-provider \
+        local spec name names=() connector_flags=()
+        for spec in "${SCAFFOLDS[@]}"; do
+            name="${spec%% *}"
+            names+=("$name")
+            connector_flags+=(--connector "$name")
+            rm -rf "connectors/$name" "charts/$name"
+            # shellcheck disable=SC2086 # the flags are words
+            check "cargo xtask new-connector $spec" timeout 600 cargo xtask new-connector $spec
+            check "$name: generated crate passes cargo fmt --check" cargo fmt --check -p "$name"
+            check "$name: its generated test (registers with the Token Storage emulator)" \
+                timeout 1200 cargo test -p "$name"
+        done
+
+        step "scaffold: the registration payloads every connector really sends (ci/registration-checks.sh)"
+        timeout 1200 bash ci/registration-checks.sh 2>&1 | tee "$WORK/scaffold-registration.log"
+        check "registration checks pass for every connector" test "${PIPESTATUS[0]}" -eq 0
+        check "demo-provider's payload is an OAuth2Service RDS's library keeps" \
+            grep -q '^ok   demo-provider.json (port-demo-provider): OAuth2Service' "$WORK/scaffold-registration.log"
+        check "demo-login's payload is a LoginService RDS's library keeps" \
+            grep -q '^ok   demo-login.json (port-demo-login): LoginService' "$WORK/scaffold-registration.log"
+
+        step "scaffold: the conformance run finds the new connectors and their emulators"
+        local received="$WORK/received-payloads"
+        CONFORMANCE_MAX_EXAMPLES="${SCAFFOLD_CONFORMANCE_EXAMPLES:-5}" CONFORMANCE_PAYLOADS="$received" \
+            timeout 1800 bash ci/conformance.sh >"$WORK/scaffold-conformance.log" 2>&1
+        check "ci/conformance.sh passes with the new connectors" test "$?" -eq 0
+        grep -E '^==> schemathesis|^conformance:|FAILED|Failed' "$WORK/scaffold-conformance.log" | head -20
+        check "demo-provider is in the conformance run (metadata spec)" \
+            grep -q '^==> schemathesis: demo-provider-metadata ' "$WORK/scaffold-conformance.log"
+        check "demo-login is in the conformance run (file-storage spec)" \
+            grep -q '^==> schemathesis: demo-login-file-storage ' "$WORK/scaffold-conformance.log"
+        for name in "${names[@]}"; do
+            check "$name: the Token Storage emulator received its registration" test -s "$received/$name.json"
+        done
+        check "what the Token Storage emulator received passes the registration checks" \
+            bash ci/registration-checks.sh "$received"
+
+        step "scaffold: the generated charts, discovered by the chart checks"
+        timeout 600 "$VENV/bin/python" ci/chart_checks.py charts >"$WORK/scaffold-charts.log" 2>&1
+        check "chart checks pass with the new charts ($(tail -n 1 "$WORK/scaffold-charts.log" | sed 's/^ *//'))" \
+            grep -q '^chart checks: [0-9]* passed, 0 failed$' "$WORK/scaffold-charts.log"
+        grep -E 'FAIL' "$WORK/scaffold-charts.log" | head -20
+        for name in "${names[@]}"; do
+            check "$name: its chart is checked" grep -q "^== $name\$" "$WORK/scaffold-charts.log"
+        done
+
+        step "scaffold: build-images finds the new connectors"
+        for name in "${names[@]}"; do IMAGES+=("$REGISTRY/$name:$TAG"); done
+        if timeout 2400 cargo xtask build-images --engine buildah "${connector_flags[@]}" \
             --oci-archive "$WORK/demo-images" --registry "$REGISTRY" --tag "$TAG"; then
-            ok "build-images --connector demo-provider"
-            check_image "$WORK/demo-images/demo-provider.tar"
+            ok "build-images ${connector_flags[*]}"
+            for name in "${names[@]}"; do check_image "$WORK/demo-images/$name.tar"; done
         else
-            fail "build-images --connector demo-provider"
+            fail "build-images ${connector_flags[*]}"
         fi
         echo "$PASSED $FAILED" >"$WORK/scaffold.counts"
         printf '%s\n' "${FAILURES[@]}" >"$WORK/scaffold.failures"
@@ -226,7 +283,9 @@ phase_scaffold() {
     # The subshell counted; take its numbers.
     read -r PASSED FAILED <"$WORK/scaffold.counts"
     mapfile -t FAILURES < <(grep -v '^$' "$WORK/scaffold.failures")
-    buildah --storage-driver vfs rmi "$REGISTRY/demo-provider:$TAG" >/dev/null 2>&1
+    for spec in "${SCAFFOLDS[@]}"; do
+        buildah --storage-driver vfs rmi "$REGISTRY/${spec%% *}:$TAG" >/dev/null 2>&1
+    done
     rm -rf "$scratch"
     ok "scratch copy discarded"
 }

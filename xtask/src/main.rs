@@ -3,11 +3,14 @@
 //! - `demo`: the whole RDS export flow on loopback (emulators, a WebDAV server, both connectors).
 //! - `bench`: throughput, memory, listing, request-rate and start-up benchmarks.
 //! - `build-images`: one container image per connector crate under `connectors/`.
-//! - `new-connector`: scaffolds a new connector crate that compiles and passes its test.
+//! - `new-connector`: scaffolds a new connector crate (with its emulator and its chart)
+//!   that compiles and passes its test.
+//! - `registration-payloads`: the registration body each connector really sends, for CI.
 
 mod cmd;
 mod elf;
 mod images;
+mod registration;
 mod run;
 mod scaffold;
 mod workspace;
@@ -37,6 +40,8 @@ enum Command {
     BuildImages(images::BuildImages),
     /// Scaffold a new connector crate under connectors/NAME.
     NewConnector(scaffold::NewConnector),
+    /// Write the POST /service body each connector sends (built from its sample env) to DIR.
+    RegistrationPayloads(registration::RegistrationPayloads),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => run::bench(&args),
         Command::BuildImages(args) => images::run(&args),
         Command::NewConnector(args) => scaffold::run(&args),
+        Command::RegistrationPayloads(args) => registration::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,10 @@
 //! `cargo xtask new-connector NAME`: a new connector crate under `connectors/NAME` that
-//! compiles, registers, answers 501 problem+json on its interface and passes its test.
-//! Workspace membership is by glob (`connectors/*`), so nothing else is edited.
+//! compiles, registers, answers 501 problem+json on its interface and passes its test, its
+//! emulator `connectors/NAME/emulator` and its Helm chart `charts/NAME` on the library
+//! chart. Everything else finds connectors by itself: the workspace (`connectors/*`,
+//! `connectors/*/emulator`), `build-images`, `registration-payloads` and the conformance
+//! stack (cargo metadata), the chart checks (every chart under charts/), so nothing else is
+//! edited (`ci/deploy-checks.sh scaffold` proves it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +55,43 @@ const IMPL_METADATA: &str = include_str!("../templates/impl_metadata.rs.tmpl");
 const TEST_BOOT: &str = include_str!("../templates/test_boot.rs.tmpl");
 const README: &str = include_str!("../templates/README.md.tmpl");
 const ICON: &str = include_str!("../templates/icon.svg.tmpl");
+const REGISTRATION_ENV: &str = include_str!("../templates/registration.env.tmpl");
+const CHART_YAML: &str = include_str!("../templates/chart/Chart.yaml.tmpl");
+const CHART_VALUES: &str = include_str!("../templates/chart/values.yaml.tmpl");
+const CHART_SCHEMA: &str = include_str!("../templates/chart/values.schema.json.tmpl");
+const CHART_SCHEMA_OAUTH: &str = include_str!("../templates/chart/schema-oauth.json.tmpl");
+const CHART_HELMIGNORE: &str = include_str!("../templates/chart/helmignore.tmpl");
+const CHART_CONNECTOR: &str = include_str!("../templates/chart/connector.yaml.tmpl");
+const CHART_NOTES: &str = include_str!("../templates/chart/NOTES.txt.tmpl");
+const CHART_CI_UMBRELLA: &str = include_str!("../templates/chart/ci-umbrella-values.yaml.tmpl");
+const CHART_CI_FULL: &str = include_str!("../templates/chart/ci-full-values.yaml.tmpl");
+const CHART_CI_NO_SECRET: &str =
+    include_str!("../templates/chart/ci-invalid-missing-secret.yaml.tmpl");
+const CHART_VALUES_OAUTH: &str =
+    "# The OAuth2 client registered at {{display}}. By default from the umbrella's Secret
+# `{{provider}}-client` (keys {{provider}}-client-id / {{provider}}-client-secret); with
+# fromExistingSecret: false the chart makes a Secret from clientId and clientSecret.
+oauthClient:
+  fromExistingSecret: true
+  existingSecret: {{provider}}-client
+  clientIdKey: {{provider}}-client-id
+  clientSecretKey: {{provider}}-client-secret
+  # clientId: \"\"
+  # clientSecret: \"\"
+
+";
+const CHART_CI_PULL_POLICY: &str =
+    include_str!("../templates/chart/ci-invalid-pull-policy.yaml.tmpl");
+
+/// The common keys a chart's `config` lists (the rest come from the umbrella or defaults).
+const CHART_COMMON_KEYS: &[&str] = &[
+    "CENTRAL_SERVICE_TOKEN_STORAGE",
+    "USE_CASE_SERVICE_PORT_SERVICE",
+    "RDS_OAUTH_REDIRECT_URI",
+    "VERIFY_SSL",
+    "LOGLEVEL",
+    "LOG_FORMAT",
+];
 const EMULATOR_CARGO_TOML: &str = include_str!("../templates/emulator/Cargo.toml.tmpl");
 const EMULATOR_LIB_RS: &str = include_str!("../templates/emulator/lib.rs.tmpl");
 const EMULATOR_MAIN_RS: &str = include_str!("../templates/emulator/main.rs.tmpl");
@@ -58,8 +99,11 @@ const EMULATOR_MAIN_RS: &str = include_str!("../templates/emulator/main.rs.tmpl"
 pub fn run(args: &NewConnector) -> Result<()> {
     let names = Names::new(&args.name)?;
     let ws = Workspace::load()?;
-    let dir = ws.root.join("connectors").join(&names.name);
-    if dir.exists() {
+    let dirs = [
+        ws.root.join("connectors").join(&names.name),
+        ws.root.join("charts").join(&names.name),
+    ];
+    if let Some(dir) = dirs.iter().find(|d| d.exists()) {
         bail!("{} exists already", dir.display());
     }
     if ws.connectors.iter().any(|c| c.package == names.name) {
@@ -68,19 +112,20 @@ pub fn run(args: &NewConnector) -> Result<()> {
     let files = render(&names, &args.implements, args.auth);
     if args.dry_run {
         for (path, text) in &files {
-            println!("==> {}", dir.join(path).display());
+            println!("==> {}", ws.root.join(path).display());
             println!("{text}");
         }
         return Ok(());
     }
-    write_all(&dir, &files)?;
-    format(&dir, &files);
-    println!("created {} ({}):", dir.display(), names.servicename);
+    write_all(&ws.root, &dirs, &files)?;
+    format(&ws.root, &files);
+    println!("created ({}):", names.servicename);
     for (path, _) in &files {
         println!("  {}", path.display());
     }
     println!(
-        "next: cargo test -p {0}; cargo run -p {0}; cargo xtask build-images --connector {0}",
+        "next: cargo test -p {0}; cargo run -p {0}; cargo xtask build-images --connector {0}; \
+         bash ci/deploy-checks.sh charts",
         names.name
     );
     Ok(())
@@ -88,11 +133,11 @@ pub fn run(args: &NewConnector) -> Result<()> {
 
 /// Formats the generated Rust files with rustfmt, so the crate passes `cargo fmt --check`
 /// as generated; a missing rustfmt only warns.
-fn format(dir: &Path, files: &[(PathBuf, String)]) {
+fn format(root: &Path, files: &[(PathBuf, String)]) {
     let rs: Vec<PathBuf> = files
         .iter()
         .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
-        .map(|(p, _)| dir.join(p))
+        .map(|(p, _)| root.join(p))
         .collect();
     let status = std::process::Command::new("rustfmt")
         .args(["--edition", "2021"])
@@ -103,9 +148,10 @@ fn format(dir: &Path, files: &[(PathBuf, String)]) {
     }
 }
 
-fn write_all(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
+/// Writes `files` (paths relative to `root`); on failure removes the new `dirs` again.
+fn write_all(root: &Path, dirs: &[PathBuf], files: &[(PathBuf, String)]) -> Result<()> {
     let result = files.iter().try_for_each(|(path, text)| {
-        let path = dir.join(path);
+        let path = root.join(path);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
@@ -113,7 +159,9 @@ fn write_all(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
     });
     if result.is_err() {
         // Leave nothing half-made behind.
-        let _ = fs::remove_dir_all(dir);
+        for dir in dirs {
+            let _ = fs::remove_dir_all(dir);
+        }
     }
     result
 }
@@ -204,17 +252,10 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     let mut impls = String::new();
     let mut with_calls = String::new();
     let mut imports = Vec::new();
-    let descriptor_imports = if auth == Auth::Oauth2 {
-        "FileTransferArchive, FileTransferMode, Icon, Interface, OAuth2Descriptor, ServiceAuth,\n    ServiceDescriptor,"
-    } else {
-        "FileTransferArchive, FileTransferMode, Icon, Interface, ServiceAuth, ServiceDescriptor,"
-    };
-    let mut enums = Vec::new();
     let mut requests = String::new();
     if has_fs {
         impls.push_str(IMPL_FILE_STORAGE);
         imports.push("FileStorage");
-        enums.push("Interface::FileStorage");
         with_calls.push_str(if has_md {
             ".with_file_storage(provider.clone())"
         } else {
@@ -227,7 +268,6 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
     if has_md {
         impls.push_str(IMPL_METADATA);
         imports.push("Metadata");
-        enums.push("Interface::Metadata");
         with_calls.push_str(".with_metadata(provider)");
         requests.push_str(
             "    // metadata: GET /metadata/project\n    let r = client\n        .get(format!(\"{}/metadata/project\", running.url()))\n        .query(&[(\"userId\", user_id.as_str())])\n        .send()\n        .await\n        .unwrap();\n    assert_not_implemented(r).await;\n",
@@ -255,9 +295,7 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        ("implements_enum", enums.join(", ")),
         ("interface_imports", interface_imports),
-        ("descriptor_imports", descriptor_imports.to_string()),
         ("with_calls", with_calls),
         ("impls", impls),
         ("test_requests", requests),
@@ -265,23 +303,22 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
             "initial",
             n.display.chars().next().unwrap_or('C').to_string(),
         ),
+        (
+            "interface_path",
+            if has_fs {
+                "/storage/folder"
+            } else {
+                "/metadata/project"
+            }
+            .to_string(),
+        ),
+        ("schema_config_properties", schema_config_properties(n)),
     ];
     if oauth {
         vars.extend([
-            ("oauth2_dep", "oauth2.workspace = true\n".to_string()),
-            (
-                "auth_imports",
-                "use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};\n"
-                    .to_string(),
-            ),
             (
                 "config_auth_fields",
                 "    /// `{{PREFIX}}_OAUTH_CLIENT_ID`: the OAuth2 client registered at the provider.\n    pub {{prefix}}_oauth_client_id: Option<String>,\n    /// `{{PREFIX}}_OAUTH_CLIENT_SECRET` (also from `{{PREFIX}}_OAUTH_CLIENT_SECRET_FILE`).\n    pub {{prefix}}_oauth_client_secret: Option<String>,\n"
-                    .to_string(),
-            ),
-            (
-                "keys_auth",
-                "        \"{{PREFIX}}_OAUTH_CLIENT_ID\",\n        \"{{PREFIX}}_OAUTH_CLIENT_SECRET\",\n"
                     .to_string(),
             ),
             ("secret_keys", "\"{{PREFIX}}_OAUTH_CLIENT_SECRET\"".to_string()),
@@ -300,13 +337,33 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
                 "        {{prefix}}_oauth_client_id: Some(\"client-id\".into()),\n        {{prefix}}_oauth_client_secret: Some(\"client-secret\".into()),\n"
                     .to_string(),
             ),
+            (
+                "registration_env_auth",
+                "{{PREFIX}}_OAUTH_CLIENT_ID=sample-client-id\n{{PREFIX}}_OAUTH_CLIENT_SECRET=sample-client-secret"
+                    .to_string(),
+            ),
+            (
+                "chart_instance_auth",
+                "  \"oauthClient\" .Values.oauthClient\n  \"secretEnv\" (dict \"id\" \"{{PREFIX}}_OAUTH_CLIENT_ID\" \"secret\" \"{{PREFIX}}_OAUTH_CLIENT_SECRET\")\n"
+                    .to_string(),
+            ),
+            (
+                "chart_notes_auth",
+                "  Client     {{ if .Values.oauthClient.fromExistingSecret }}Secret {{ .Values.oauthClient.existingSecret }} (keys {{ .Values.oauthClient.clientIdKey }}, {{ .Values.oauthClient.clientSecretKey }}){{ else }}from values (Secret layer1-{{ .Values.servicename }}-oauth-client){{ end }}\n"
+                    .to_string(),
+            ),
+            ("chart_values_auth", CHART_VALUES_OAUTH.to_string()),
+            (
+                "chart_full_auth",
+                "oauthClient:\n  fromExistingSecret: false\n  clientId: client-id-from-values\n  clientSecret: client-secret-from-values\n"
+                    .to_string(),
+            ),
+            ("schema_oauth", CHART_SCHEMA_OAUTH.to_string()),
+            ("schema_oauth_required", "\n    \"oauthClient\",".to_string()),
         ]);
     } else {
         vars.extend([
-            ("oauth2_dep", String::new()),
-            ("auth_imports", String::new()),
             ("config_auth_fields", String::new()),
-            ("keys_auth", String::new()),
             ("secret_keys", String::new()),
             ("auth_expr", "login_auth(common)".to_string()),
             (
@@ -316,11 +373,24 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
             ),
             ("readme_auth_rows", String::new()),
             ("test_config_fields", String::new()),
+            ("registration_env_auth", String::new()),
+            ("chart_instance_auth", String::new()),
+            (
+                "chart_notes_auth",
+                "  Login      users type their credentials into the RDS UI (LoginService)\n"
+                    .to_string(),
+            ),
+            ("chart_values_auth", String::new()),
+            ("chart_full_auth", String::new()),
+            ("schema_oauth", String::new()),
+            ("schema_oauth_required", String::new()),
         ]);
     }
     // Fragments carry placeholders of their own: fill twice.
     let prefix_vars = [("PREFIX", n.env_prefix.clone()), ("prefix", prefix)];
     let render = |t: &str| fill(&fill(&fill(t, &vars), &vars), &prefix_vars);
+    let krate = Path::new("connectors").join(&n.name);
+    let chart = Path::new("charts").join(&n.name);
     // The emulator beside the connector (the conformance stack finds it there).
     let emulator = format!("{}-emulator", n.provider);
     let emulator_auth_env = if oauth {
@@ -334,26 +404,64 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
         ("emulator", emulator),
     ];
     let render_emulator = |t: &str| render(&fill(t, &emulator_vars));
-    vec![
-        (PathBuf::from("Cargo.toml"), render(CARGO_TOML)),
-        (PathBuf::from("README.md"), render(README)),
-        (PathBuf::from("assets/icon.svg"), render(ICON)),
-        (PathBuf::from("src/main.rs"), render(MAIN_RS)),
-        (PathBuf::from("src/lib.rs"), render(LIB_RS)),
-        (PathBuf::from("tests/boot.rs"), render(TEST_BOOT)),
+    let mut files = vec![
+        (krate.join("Cargo.toml"), render(CARGO_TOML)),
+        (krate.join("README.md"), render(README)),
+        (krate.join("assets/icon.svg"), render(ICON)),
+        (krate.join("src/main.rs"), render(MAIN_RS)),
+        (krate.join("src/lib.rs"), render(LIB_RS)),
+        (krate.join("tests/boot.rs"), render(TEST_BOOT)),
+        (krate.join("ci/registration.env"), render(REGISTRATION_ENV)),
         (
-            PathBuf::from("emulator/Cargo.toml"),
+            krate.join("emulator/Cargo.toml"),
             render_emulator(EMULATOR_CARGO_TOML),
         ),
         (
-            PathBuf::from("emulator/src/lib.rs"),
+            krate.join("emulator/src/lib.rs"),
             render_emulator(EMULATOR_LIB_RS),
         ),
         (
-            PathBuf::from("emulator/src/main.rs"),
+            krate.join("emulator/src/main.rs"),
             render_emulator(EMULATOR_MAIN_RS),
         ),
-    ]
+        (chart.join("Chart.yaml"), render(CHART_YAML)),
+        (chart.join(".helmignore"), render(CHART_HELMIGNORE)),
+        (chart.join("values.yaml"), render(CHART_VALUES)),
+        (chart.join("values.schema.json"), render(CHART_SCHEMA)),
+        (
+            chart.join("templates/connector.yaml"),
+            render(CHART_CONNECTOR),
+        ),
+        (chart.join("templates/NOTES.txt"), render(CHART_NOTES)),
+        (
+            chart.join("ci/umbrella-values.yaml"),
+            render(CHART_CI_UMBRELLA),
+        ),
+        (chart.join("ci/full-values.yaml"), render(CHART_CI_FULL)),
+        (
+            chart.join("ci/invalid-pull-policy.yaml"),
+            render(CHART_CI_PULL_POLICY),
+        ),
+    ];
+    if oauth {
+        files.push((
+            chart.join("ci/invalid-missing-secret.yaml"),
+            render(CHART_CI_NO_SECRET),
+        ));
+    }
+    files
+}
+
+/// The `config` keys of the chart's schema: the scaffold's own keys, then the common ones.
+fn schema_config_properties(n: &Names) -> String {
+    let value = r#"{ "type": ["string", "number", "boolean", "null"] }"#;
+    let keys: Vec<String> = ["ADDRESS", "DISPLAYNAME", "ICON"]
+        .iter()
+        .map(|k| format!("{}_{k}", n.env_prefix))
+        .chain(CHART_COMMON_KEYS.iter().map(|k| k.to_string()))
+        .map(|k| format!("        \"{k}\": {value}"))
+        .collect();
+    format!("{{\n{}\n      }}", keys.join(",\n"))
 }
 
 #[cfg(test)]
@@ -397,11 +505,24 @@ mod tests {
         ] {
             for auth in [Auth::Oauth2, Auth::Login] {
                 for (path, text) in render(&n, &implements, auth) {
-                    assert!(
-                        !text.contains("{{"),
-                        "{} keeps a placeholder",
-                        path.display()
-                    );
+                    // Ours are `{{word}}`; Helm's `{{ ... }}`, `{{- ...` stay.
+                    let ours = text
+                        .match_indices("{{")
+                        .any(|(i, _)| text[i + 2..].starts_with(|c: char| c.is_ascii_alphabetic()));
+                    assert!(!ours, "{} keeps a placeholder", path.display());
+                    if path.extension().is_some_and(|e| e == "json") {
+                        let schema: serde_json::Value = serde_json::from_str(&text)
+                            .with_context(|| format!("{}: {text}", path.display()))?;
+                        let config = &schema["properties"]["config"]["properties"];
+                        assert!(config["DEMO_PROVIDER_ADDRESS"].is_object(), "{schema}");
+                        let required = schema["required"].as_array().context("required")?;
+                        let oauth = required.iter().any(|r| r == "oauthClient");
+                        assert_eq!(oauth, auth == Auth::Oauth2, "{}", path.display());
+                        assert_eq!(
+                            schema["properties"]["oauthClient"].is_object(),
+                            auth == Auth::Oauth2
+                        );
+                    }
                 }
             }
         }
@@ -410,7 +531,14 @@ mod tests {
             &[Implements::FileStorage, Implements::Metadata],
             Auth::Oauth2,
         );
-        let lib = &files[4].1;
+        let lib = &files
+            .iter()
+            .find(|(p, _)| p == Path::new("connectors/demo-provider/src/lib.rs"))
+            .context("no lib.rs")?
+            .1;
+        assert!(files
+            .iter()
+            .any(|(p, _)| p == Path::new("charts/demo-provider/Chart.yaml")));
         assert!(lib.contains("impl FileStorage for Provider {}"));
         assert!(lib.contains("impl Metadata for Provider {}"));
         assert!(lib.contains(".with_file_storage(provider.clone()).with_metadata(provider)"));
@@ -418,7 +546,7 @@ mod tests {
         let file = |p: &str| {
             files
                 .iter()
-                .find(|(f, _)| f == Path::new(p))
+                .find(|(f, _)| *f == Path::new("connectors/demo-provider").join(p))
                 .map(|(_, t)| t)
         };
         let emulator = file("emulator/Cargo.toml").context("no emulator crate")?;

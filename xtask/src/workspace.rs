@@ -13,6 +13,8 @@ use crate::cmd;
 pub struct Connector {
     /// The package name, e.g. `owncloud-connector`; also the image name.
     pub package: String,
+    /// Its crate directory, `connectors/<package>`.
+    pub dir: PathBuf,
     /// The binary target to put in the image.
     pub bin: String,
     pub version: String,
@@ -63,8 +65,12 @@ impl Workspace {
             let Some(manifest) = pkg["manifest_path"].as_str() else {
                 continue;
             };
-            let crate_dir = Path::new(manifest).parent();
-            if crate_dir.and_then(Path::parent) != Some(connectors_dir.as_path()) {
+            // Only crates right under connectors/: a connector's own helper crates beside
+            // it (`connectors/<name>/emulator`, `connectors/<name>/fuzz`) are not connectors.
+            let Some(crate_dir) = Path::new(manifest).parent() else {
+                continue;
+            };
+            if crate_dir.parent() != Some(connectors_dir.as_path()) {
                 continue;
             }
             let Some(package) = pkg["name"].as_str() else {
@@ -93,6 +99,7 @@ impl Workspace {
             let text = |k: &str| pkg[k].as_str().map(str::to_string);
             connectors.push(Connector {
                 package: package.to_string(),
+                dir: crate_dir.to_path_buf(),
                 bin: bin.to_string(),
                 version: text("version").unwrap_or_else(|| "0.0.0".to_string()),
                 license: text("license"),
@@ -160,6 +167,8 @@ mod tests {
                  "targets": [{"name": "owncloud_connector", "kind": ["lib"]}, {"name": "owncloud-connector", "kind": ["bin"]}]},
                 {"name": "helpers", "version": "0.1.0", "manifest_path": "/w/connectors/helpers/Cargo.toml",
                  "targets": [{"name": "helpers", "kind": ["lib"]}]},
+                {"name": "zenodo-emulator", "version": "0.1.0", "manifest_path": "/w/connectors/zenodo-connector/emulator/Cargo.toml",
+                 "targets": [{"name": "zenodo_emulator", "kind": ["lib"]}, {"name": "zenodo-emulator", "kind": ["bin"]}]},
                 {"name": "xtask", "version": "0.1.0", "manifest_path": "/w/xtask/Cargo.toml",
                  "targets": [{"name": "xtask", "kind": ["bin"]}]}
             ]
@@ -173,6 +182,10 @@ mod tests {
         assert_eq!(names, ["owncloud-connector", "zenodo-connector"]);
         assert_eq!(ws.connectors[0].version, "0.2.0");
         assert_eq!(ws.connectors[1].license.as_deref(), Some("MIT"));
+        assert_eq!(
+            ws.connectors[1].dir,
+            Path::new("/w/connectors/zenodo-connector")
+        );
         Ok(())
     }
 

@@ -8,7 +8,9 @@ where $instance is a dict:
   servicename   e.g. `port-zenodo`, `port-owncloud-sciebo-example-org`
   component     a short name for labels, e.g. `zenodo`
   config        map of environment variables for the connector's ConfigMap ("" values skipped)
-  oauthClient   {fromExistingSecret, existingSecret, clientIdKey, clientSecretKey, clientId, clientSecret}
+  oauthClient   {fromExistingSecret, existingSecret, clientIdKey, clientSecretKey, clientId, clientSecret};
+                absent (nil) for a connector without an OAuth2 client (a LoginService):
+                then no Secret and no secretEnv
   secretEnv     {id: <env name of the client id>, secret: <env name of the client secret>}
 Everything else (image, probes, resources, security, autoscaling, ...) comes from the
 chart's .Values.

@@ -21,7 +21,7 @@ data:
   {{ $k }}: {{ toString $val | quote }}
   {{- end }}
   {{- end }}
-{{- if not $o.fromExistingSecret }}
+{{- if and $o (not $o.fromExistingSecret) }}
 ---
 apiVersion: v1
 kind: Secret
@@ -60,7 +60,7 @@ spec:
         {{- end }}
       annotations:
         checksum/config: {{ toJson $i.config | sha256sum }}
-        {{- if not $o.fromExistingSecret }}
+        {{- if and $o (not $o.fromExistingSecret) }}
         checksum/secret: {{ printf "%s/%s" $o.clientId $o.clientSecret | sha256sum }}
         {{- end }}
         {{- with $v.podAnnotations }}
@@ -118,6 +118,7 @@ spec:
           env:
             - name: LISTEN_ADDR
               value: "0.0.0.0:8080"
+            {{- if $o }}
             - name: {{ $i.secretEnv.id }}
               valueFrom:
                 secretKeyRef:
@@ -128,6 +129,7 @@ spec:
                 secretKeyRef:
                   name: {{ include "rds-connector-lib.secretName" $ctx }}
                   key: {{ $o.clientSecretKey }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

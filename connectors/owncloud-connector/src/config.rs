@@ -72,25 +72,6 @@ impl fmt::Debug for OwncloudConfig {
     }
 }
 
-/// The environment names read by this connector.
-pub const KEYS: &[&str] = &[
-    "OWNCLOUD_INSTALLATION_URL",
-    "OWNCLOUD_INTERNAL_INSTALLATION_URL",
-    "OWNCLOUD_OAUTH_CLIENT_ID",
-    "OWNCLOUD_OAUTH_CLIENT_SECRET",
-    "SERVICENAME",
-    "EFSS_SYSTEM",
-    "OWNCLOUD_AUTH",
-    "OWNCLOUD_DISPLAYNAME",
-    "OWNCLOUD_INFO_URL",
-    "OWNCLOUD_HELP_URL",
-    "OWNCLOUD_ICON",
-    "OWNCLOUD_LIST_CONCURRENCY",
-    "OWNCLOUD_CHUNK_THRESHOLD_BYTES",
-    "OWNCLOUD_CHUNK_SIZE_BYTES",
-    "OWNCLOUD_CHUNK_MEMORY_BYTES",
-];
-
 /// Keys that may come from `<KEY>_FILE` (Kubernetes Secrets).
 pub const SECRET_KEYS: &[&str] = &["OWNCLOUD_OAUTH_CLIENT_SECRET", "OWNCLOUD_OAUTH_CLIENT_ID"];
 

@@ -22,7 +22,6 @@ impl ConnectorSpec for Owncloud {
     type Config = OwncloudConfig;
 
     const NAME: &'static str = "owncloud-connector";
-    const KEYS: &'static [&'static str] = config::KEYS;
     const SECRET_KEYS: &'static [&'static str] = config::SECRET_KEYS;
 
     fn build(common: &CommonConfig, config: OwncloudConfig) -> Result<Built, ConfigError> {

@@ -10,8 +10,8 @@ use connector_core::config::{parse_url, present, ConfigError};
 use connector_core::{Built, CommonConfig, ConnectorSpec};
 
 pub use config::ZenodoConfig;
+pub use connector_core::retry::RetryPolicy;
 use zenodo::core::ZenodoApi;
-pub use zenodo::retry::RetryPolicy;
 pub use zenodo::ZenodoBackend;
 
 /// The connector's spec for the core.
@@ -60,19 +60,6 @@ impl ConnectorSpec for Zenodo {
     type Config = ZenodoConfig;
 
     const NAME: &'static str = "zenodo-connector";
-
-    const KEYS: &'static [&'static str] = &[
-        "ZENODO_ADDRESS",
-        "ZENODO_OAUTH_CLIENT_ID",
-        "ZENODO_OAUTH_CLIENT_SECRET",
-        "ZENODO_DISPLAYNAME",
-        "ZENODO_INFO_URL",
-        "ZENODO_HELP_URL",
-        "ZENODO_ICON",
-        "ZENODO_METADATA_PROFILE",
-        "ZENODO_PROJECT_LINK_TEMPLATE",
-        "ZENODO_MAX_PAGES",
-    ];
 
     const SECRET_KEYS: &'static [&'static str] = &["ZENODO_OAUTH_CLIENT_SECRET"];
 

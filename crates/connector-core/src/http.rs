@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -291,10 +291,28 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => httpdate::parse_http_date(value)
             .ok()?
-            .duration_since(std::time::SystemTime::now())
+            .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     };
     Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// The wait in `X-RateLimit-Reset` (epoch seconds; Flask-Limiter's header, which Zenodo
+/// sends): at least 1 s (a reset in the past), at most [`MAX_RETRY_AFTER`].
+pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    let wait = Duration::from_secs(reset.saturating_sub(now).max(1));
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// The wait a provider asks for on a 429 or 503: [`retry_after`], else
+/// [`rate_limit_reset`].
+pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
+    retry_after(headers).or_else(|| rate_limit_reset(headers))
 }
 
 /// Displays a reqwest error without its URL (URLs may carry names or tokens).
@@ -392,6 +410,20 @@ mod tests {
         // RFC 850 and asctime forms, which RFC 9110 says recipients must accept.
         assert_eq!(with("Sunday, 06-Nov-94 08:49:37 GMT"), Some(Duration::ZERO));
         assert_eq!(with("Sun Nov  6 08:49:37 1994"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn waits_from_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(server_wait(&h), None);
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(
+            server_wait(&h),
+            Some(Duration::from_secs(1)),
+            "a reset in the past waits 1 s"
+        );
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(server_wait(&h), Some(Duration::from_secs(7)));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod logging;
 pub mod metrics;
 mod ops;
 pub mod registration;
+pub mod retry;
 mod routes;
 pub mod server;
 pub mod transfer;
@@ -44,15 +45,15 @@ pub const EXIT_CONFIG: u8 = 2;
 pub trait ConnectorSpec {
     /// The provider's keys, deserialised by figment. Field names are the environment names
     /// in lower case (`zenodo_address` for `ZENODO_ADDRESS`); use `#[serde(default)]`.
+    /// The core derives the environment names from it ([`provider_keys`]): every field
+    /// must serialise (no `skip_serializing_if`), `None` included.
     type Config: DeserializeOwned + Serialize + Default;
 
     /// e.g. `owncloud-connector`: the User-Agent and log name.
     const NAME: &'static str;
 
-    /// The provider's environment names (read from the environment; others are ignored).
-    const KEYS: &'static [&'static str];
-
-    /// Keys that may also come from `<KEY>_FILE` (client secrets).
+    /// Keys that may also come from `<KEY>_FILE` (client secrets); each must be one of
+    /// [`provider_keys`] (checked at start, and by [`provider_keys`]).
     const SECRET_KEYS: &'static [&'static str];
 
     /// Validates the configuration and builds the descriptor and interface implementations.
@@ -114,14 +115,45 @@ pub fn parse_request_fields(
     routes::params::parse(query, content_type, body)
 }
 
+/// The provider's environment names: the field names of `S::Config::default()` as it
+/// serialises, upper-cased (the names figment reads), in alphabetical order. Derived, so
+/// the keys read can never drift from the struct; fails when the config does not
+/// serialise to a map or a [`ConnectorSpec::SECRET_KEYS`] entry is not one of them.
+pub fn provider_keys<S: ConnectorSpec>() -> Result<Vec<String>, ConfigError> {
+    let spec_error = |problem: String| ConfigError::new(S::NAME, problem);
+    let fields = match serde_json::to_value(S::Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        Ok(other) => {
+            return Err(spec_error(format!(
+                "ConnectorSpec::Config must serialise to a map of keys, not {other}"
+            )))
+        }
+        Err(e) => return Err(spec_error(format!("ConnectorSpec::Config: {e}"))),
+    };
+    let keys: Vec<String> = fields.keys().map(|k| k.to_uppercase()).collect();
+    if let Some(stray) = S::SECRET_KEYS
+        .iter()
+        .find(|s| !keys.iter().any(|k| k == *s))
+    {
+        return Err(spec_error(format!(
+            "SECRET_KEYS names {stray}, which is no field of ConnectorSpec::Config \
+             (its keys: {})",
+            keys.join(", ")
+        )));
+    }
+    Ok(keys)
+}
+
 /// Loads the configuration of `S` from file and environment.
 pub fn load_config<S: ConnectorSpec>() -> Result<config::Config<S::Config>, ConfigError> {
+    let keys = provider_keys::<S>()?;
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let file = config::config_file()?;
     let mut secret_keys: Vec<&str> = S::SECRET_KEYS.to_vec();
     secret_keys.push("CENTRAL_SERVICE_TOKEN_STORAGE");
     config::extract(&config::figment::<S::Config>(
         file.as_deref(),
-        S::KEYS,
+        &keys,
         &secret_keys,
     ))
 }

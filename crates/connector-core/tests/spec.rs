@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-#[path = "../examples/samples/mod.rs"]
 mod samples;
 
 fn spec_routes(file: &str) -> BTreeSet<(String, String)> {

@@ -95,6 +95,32 @@ fn version_and_help_print_and_exit_0_other_arguments_exit_2() {
     }
 }
 
+/// `--print-registration` prints the body the connector would POST, contacting nothing
+/// (the Token Storage address is a closed port), with the client secret's value masked.
+#[test]
+fn print_registration_shows_the_payload_but_not_the_secret() {
+    let secret = "cs-4f9e2b7d1a";
+    let closed = free_addr();
+    let token_storage = format!("http://{closed}");
+    let out = run_with_args(
+        "zenodo-connector",
+        &["--print-registration"],
+        &[
+            ("CENTRAL_SERVICE_TOKEN_STORAGE", token_storage.as_str()),
+            ("RDS_OAUTH_REDIRECT_URI", "https://rds.example.org/redirect"),
+            ("ZENODO_OAUTH_CLIENT_ID", "cid"),
+            ("ZENODO_OAUTH_CLIENT_SECRET", secret),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let payload: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(payload["servicename"], "port-zenodo");
+    assert_eq!(payload["client_id"], "cid");
+    assert_eq!(payload["client_secret"], "[REDACTED]");
+    assert!(!text.contains(secret) && !String::from_utf8_lossy(&out.stderr).contains(secret));
+}
+
 #[test]
 fn bad_values_stop_the_process_with_exit_2_naming_the_key() {
     let listen = free_addr();

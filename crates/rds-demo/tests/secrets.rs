@@ -182,7 +182,7 @@ async fn zenodo_flow(p: &Proc, answers: &mut Answers) {
         "@context": "https://w3id.org/ro/crate/1.1/context",
         "@graph": [
             {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"}},
-            {"@id": "./", "@type": "Dataset", "name": "Secrets", "description": "d",
+            {"@id": "./", "@type": "Dataset", "name": "Secrets", "description": "Secrets kept.",
              "datePublished": "2026-01-01", "author": {"@id": "#a"},
              "license": {"@id": "https://creativecommons.org/licenses/by/4.0/"}},
             {"@id": "#a", "@type": "Person", "name": "Alice Example"}

@@ -16,16 +16,17 @@ use serde_json::{json, Map, Value};
 use sha2::Sha256;
 use tokio::io::AsyncWriteExt as _;
 
+use super::rules::{
+    access_refusal, default_license, load_license, sanitize_description, sanitize_unicode,
+    unknown_resource_type, VALIDATION_MESSAGE,
+};
 use super::state::{
     iso_timestamp, now_secs, validate_for_publish, validate_metadata_types, Deposition, State,
     StoredFile,
 };
+use super::MAX_FILES;
 
 pub(crate) type Shared = Arc<Mutex<State>>;
-
-/// Zenodo's bucket limit: 50 GB per file and per record.
-const BUCKET_MAX_BYTES: u64 = 50_000_000_000;
-const MAX_FILES: usize = 100;
 
 pub(crate) fn lock(st: &Shared) -> MutexGuard<'_, State> {
     st.lock().unwrap_or_else(|p| p.into_inner())
@@ -40,9 +41,40 @@ pub(crate) fn error(status: u16, message: &str) -> HttpResponse {
 fn validation(errors: Vec<Value>) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({
         "status": 400,
-        "message": "Validation error.",
+        "message": VALIDATION_MESSAGE,
         "errors": errors,
     }))
+}
+
+/// The metadata of a create/update as the legacy deserializer loads it (`rules`): field
+/// errors first (the schema's fields), then the access right (a `post_load`), then the
+/// upload type's vocabulary id; what passes is stored as zenodo.org stores it (license
+/// as read back, description sanitised, default license filled).
+fn load_metadata(mut md: Map<String, Value>) -> Result<Map<String, Value>, HttpResponse> {
+    let mut errors = validate_metadata_types(&md);
+    let license = match md.get("license") {
+        Some(l) => load_license(l).map_err(|e| errors.push(e)).ok(),
+        None => default_license(&md).and_then(|d| load_license(&json!(d)).ok()),
+    };
+    if !errors.is_empty() {
+        return Err(validation(errors));
+    }
+    if let Some(e) = access_refusal(&md) {
+        return Err(validation(vec![e]));
+    }
+    if unknown_resource_type(&md).is_some() {
+        return Err(error(400, "Not a valid value."));
+    }
+    if let Some(l) = license {
+        md.insert("license".into(), Value::String(l));
+    }
+    if let Some(Value::String(t)) = md.get_mut("title") {
+        *t = sanitize_unicode(t);
+    }
+    if let Some(Value::String(d)) = md.get_mut("description") {
+        *d = sanitize_description(d);
+    }
+    Ok(md)
 }
 
 /// Bearer header or `access_token` query. No token: 403 (live; the docs say 401).
@@ -115,6 +147,19 @@ fn metadata_of(body: &[u8], required: bool) -> Result<Map<String, Value>, HttpRe
         };
     }
     let v: Value = serde_json::from_slice(body).map_err(|_| bad("Invalid JSON."))?;
+    // zenodo-rdm `legacy/deserializers/schemas.py`: `LegacySchema` has `unknown = RAISE`
+    // and the fields `metadata` and `files` (its test_rest_api_metadata.py
+    // `test_invalid_create`); marshmallow's message.
+    if let Some(o) = v.as_object() {
+        let unknown: Vec<Value> = o
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "metadata" | "files"))
+            .map(|k| super::rules::field_error(k, "Unknown field."))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(validation(unknown));
+        }
+    }
     match v.get("metadata") {
         None | Some(Value::Null) if !required => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
@@ -167,10 +212,7 @@ pub(crate) async fn create(
         return error(415, "Unsupported media type: send application/json.");
     }
     let metadata = tri!(metadata_of(&body, false));
-    let errors = validate_metadata_types(&metadata);
-    if !errors.is_empty() {
-        return validation(errors);
-    }
+    let metadata = tri!(load_metadata(metadata));
     st.next_id += 2;
     let id = st.next_id;
     let n = st.owners.len() as u64 + 1;
@@ -224,13 +266,10 @@ pub(crate) async fn update(
         return error(415, "Unsupported media type: send application/json.");
     }
     let mut metadata = tri!(metadata_of(&body, true));
-    let errors = validate_metadata_types(&metadata);
-    if !errors.is_empty() {
-        return validation(errors);
-    }
     // Server-managed keys are not the user's to set.
     metadata.remove("prereserve_doi");
     metadata.remove("doi");
+    let metadata = tri!(load_metadata(metadata));
     let dep = tri!(find(&mut st, &owner, &id));
     if dep.submitted {
         return error(403, "Deposition is published: use the edit action first.");
@@ -414,12 +453,46 @@ fn store(dep: &mut Deposition, file: StoredFile) -> Result<(), HttpResponse> {
         *old = file;
         return Ok(());
     }
-    if dep.files.len() >= MAX_FILES {
+    if let Err(resp) = room_for_another(dep, &file.key) {
         let _ = std::fs::remove_file(&file.path);
-        return Err(error(400, "Too many files: at most 100 per record."));
+        return Err(resp);
     }
     dep.files.push(file);
     Ok(())
+}
+
+/// invenio-records-resources `services/files/components/metadata.py` (`init_files`): a new
+/// key beyond `max_files_count` is `FilesCountExceededException`, answered 400 with the
+/// handler's fixed message (`resources/errors.py`). Replacing a key adds none (the
+/// legacy `_create_or_update_file` deletes the old one first).
+fn room_for_another(dep: &Deposition, key: &str) -> Result<(), HttpResponse> {
+    if dep.files.len() >= MAX_FILES && !dep.files.iter().any(|f| f.key == key) {
+        return Err(error(
+            400,
+            "Uploading selected files will result in exceeding the max amount per record.",
+        ));
+    }
+    Ok(())
+}
+
+/// invenio-files-rest `Bucket.size_limit` / `limiters.py`: the smaller of the quota left
+/// ("Bucket quota exceeded.") and the largest file ("Maximum file size exceeded."), the
+/// quota winning a tie; a declared length above it is `FileSizeError`, 400 with that
+/// reason (invenio-records-resources `services/files/transfer/base.py`). A file replaced
+/// under the same key frees its size first.
+fn size_limit(st: &State, dep: &Deposition, key: &str) -> (u64, &'static str) {
+    let used: u64 = dep
+        .files
+        .iter()
+        .filter(|f| f.key != key)
+        .map(|f| f.size)
+        .sum();
+    let quota_left = st.bucket_quota.saturating_sub(used);
+    if quota_left <= st.max_file_size {
+        (quota_left, "Bucket quota exceeded.")
+    } else {
+        (st.max_file_size, "Maximum file size exceeded.")
+    }
 }
 
 fn mimetype(name: &str) -> String {
@@ -473,13 +546,15 @@ pub(crate) async fn bucket_put(
     st: web::Data<Shared>,
 ) -> HttpResponse {
     let (bucket, key) = path.into_inner();
-    let (blob, file_id, dep_id, corrupt) = {
+    let (blob, file_id, dep_id, corrupt, limit) = {
         let mut g = lock(&st);
-        let dep_id = tri!(bucket_of(&req, &mut g, &bucket, Access::Write)).id;
+        let dep = tri!(bucket_of(&req, &mut g, &bucket, Access::Write)).clone();
+        tri!(room_for_another(&dep, &key));
+        let limit = size_limit(&g, &dep, &key);
         let (blob, file_id) = new_blob_path(&mut g);
         let corrupt = g.corrupt_uploads > 0;
         g.corrupt_uploads = g.corrupt_uploads.saturating_sub(1);
-        (blob, file_id, dep_id, corrupt)
+        (blob, file_id, dep.id, corrupt, limit)
     };
     let declared = req
         .headers()
@@ -489,8 +564,8 @@ pub(crate) async fn bucket_put(
     let Some(declared) = declared else {
         return error(400, "File is smaller than expected.");
     };
-    if declared > BUCKET_MAX_BYTES {
-        return error(400, "File size limit exceeded.");
+    if declared > limit.0 {
+        return error(400, limit.1);
     }
     if key.is_empty() || key.contains('/') {
         return error(400, "Invalid file name.");
@@ -527,16 +602,20 @@ pub(crate) async fn legacy_upload(
     mut form: Multipart,
     st: web::Data<Shared>,
 ) -> HttpResponse {
-    let (limit, blob, file_id, dep_id) = {
+    let (limit, quota, blob, file_id, dep_id) = {
         let mut g = lock(&st);
         let owner = tri!(authenticate(&req, &g));
         let dep = tri!(find(&mut g, &owner, &id));
         if dep.submitted {
             return error(403, "Bucket is locked: the record is published.");
         }
-        let dep_id = dep.id;
+        let dep = dep.clone();
+        // The key is known only once the form is read: count and quota are checked
+        // against the files there are (a replacement is rare on this path).
+        tri!(room_for_another(&dep, ""));
+        let quota = size_limit(&g, &dep, "");
         let (blob, file_id) = new_blob_path(&mut g);
-        (g.legacy_upload_limit, blob, file_id, dep_id)
+        (g.legacy_upload_limit, quota, blob, file_id, dep.id)
     };
     let declared = req
         .headers()
@@ -568,8 +647,9 @@ pub(crate) async fn legacy_upload(
                 part_name = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename().map(str::to_owned));
-                written = match write_stream(&blob, &mut field, limit, false).await {
+                written = match write_stream(&blob, &mut field, limit.min(quota.0), false).await {
                     Ok(w) => Some(w),
+                    Err(true) if quota.0 < limit => return error(400, quota.1),
                     Err(true) => return error(413, "Request entity too large."),
                     Err(false) => return error(400, "Invalid multipart body."),
                 };

@@ -11,15 +11,19 @@
 //!   metadata object. The list takes `page`, `size` (≤ 100; more is refused here) and
 //!   `status=draft|published`, newest first.
 //! - Bucket uploads `PUT {links.bucket}/{key}`: developers.zenodo.org "Quickstart /
-//!   upload"; 201 with `checksum: "md5:<hex>"`; same key overwrites; at most 100 files;
+//!   upload"; 201 with `checksum: "md5:<hex>"`; same key overwrites; at most 100 files
+//!   and 50 GB (all files together, and per file) per record (see `handlers::size_limit`);
 //!   a body without `Content-Length` (chunked) is refused with 400 "File is smaller than
 //!   expected." (zenodo/zenodo#1986). No folders: a key with `/` is refused.
 //! - The legacy multipart upload `POST .../files` (`name`, `file`): 201, 413 above
 //!   100 MB (configurable for tests with [`ZenodoEmulator::set_legacy_upload_limit`]).
+//! - What the legacy deserializer refuses or rewrites on create/update (license
+//!   vocabulary, access right and embargo, upload type, description HTML): `rules`.
 //! - Publish validation: the required fields of "Deposit metadata" (upload_type,
-//!   publication_date, title, creators, description; publication_type / image_type where
-//!   needed) and at least one file; errors in the live shape
-//!   `{"status": 400, "message": ..., "errors": [{"field", "messages": [...]}]}`.
+//!   publication_date, title, creators, description of 3 characters or more) and at least
+//!   one file; errors in the live shape
+//!   `{"status": 400, "message": "A validation error occurred.", "errors": [{"field",
+//!   "messages": [...]}]}`; an embargo must end in the future.
 //! - Authentication: `Authorization: Bearer` or `?access_token=`; no token → **403**
 //!   (live; docs 401), an unknown token → 401; another user's deposition → 403.
 //! - Rate limiting: 429 with `X-RateLimit-Limit/-Remaining/-Reset` and `Retry-After`,
@@ -33,6 +37,7 @@
 //! values other than the User-Agent, so a token never lands in the log.
 
 mod handlers;
+mod rules;
 mod state;
 
 use std::collections::VecDeque;
@@ -56,6 +61,14 @@ use test_support::server_thread::ServerThread;
 /// The default limit of the legacy multipart upload (Zenodo: 100 MB).
 pub const LEGACY_UPLOAD_LIMIT: u64 = 100 * 1024 * 1024;
 
+/// zenodo-rdm `invenio.cfg`: `RDM_FILES_DEFAULT_QUOTA_SIZE = 50 * 10**9` (all files of a
+/// record together) and `RDM_FILES_DEFAULT_MAX_FILE_SIZE = 50 * 10**9`.
+pub const BUCKET_QUOTA: u64 = 50_000_000_000;
+pub const MAX_FILE_SIZE: u64 = 50_000_000_000;
+
+/// invenio-rdm-records `config.py`: `RDM_RECORDS_MAX_FILES_COUNT = 100` (zenodo-rdm keeps it).
+pub const MAX_FILES: usize = 100;
+
 /// A running emulator. Dropping it stops the server; stored files go with it.
 pub struct ZenodoEmulator {
     url: String,
@@ -75,6 +88,8 @@ impl ZenodoEmulator {
             next_id: 1000,
             files_dir: files.path().to_path_buf(),
             legacy_upload_limit: LEGACY_UPLOAD_LIMIT,
+            bucket_quota: BUCKET_QUOTA,
+            max_file_size: MAX_FILE_SIZE,
             ..State::default()
         }));
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
@@ -230,6 +245,14 @@ impl ZenodoEmulator {
     /// The size above which the legacy multipart upload answers 413.
     pub fn set_legacy_upload_limit(&self, bytes: u64) {
         lock(&self.state).legacy_upload_limit = bytes;
+    }
+
+    /// A smaller bucket for tests: the quota of all files of a record together and the
+    /// largest file (Zenodo: 50 GB each).
+    pub fn set_bucket_limits(&self, quota: u64, max_file_size: u64) {
+        let mut st = lock(&self.state);
+        st.bucket_quota = quota;
+        st.max_file_size = max_file_size;
     }
 
     /// Every request received so far.

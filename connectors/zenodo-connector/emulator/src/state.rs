@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+pub use crate::rules::field_error;
+use crate::rules::{embargo_refusal, parse_iso_date, today};
 
 /// A file held by a deposition, stored on disk.
 #[derive(Debug, Clone)]
@@ -86,25 +90,12 @@ pub(crate) struct State {
     pub base_url: String,
     pub files_dir: PathBuf,
     pub legacy_upload_limit: u64,
+    /// A record's bucket: its quota (all files together) and its largest file.
+    pub bucket_quota: u64,
+    pub max_file_size: u64,
     /// Bucket uploads still to be stored with one byte flipped (a corrupting store).
     pub corrupt_uploads: usize,
 }
-
-/// The documented upload types (developers.zenodo.org, "Deposit metadata").
-pub const UPLOAD_TYPES: &[&str] = &[
-    "publication",
-    "poster",
-    "presentation",
-    "dataset",
-    "image",
-    "video",
-    "software",
-    "lesson",
-    "physicalobject",
-    "other",
-];
-
-pub const ACCESS_RIGHTS: &[&str] = &["open", "embargoed", "restricted", "closed"];
 
 /// Seconds since the epoch.
 pub fn now_secs() -> u64 {
@@ -116,72 +107,30 @@ pub fn now_secs() -> u64 {
 
 /// `YYYY-MM-DDTHH:MM:SS.000000+00:00` for `secs` since the epoch (Zenodo's timestamp form).
 pub fn iso_timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let t = i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000+00:00",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000000+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// `YYYY-MM-DD` with a real calendar date.
-pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
-        return false;
-    }
-    let m: u32 = s[5..7].parse().unwrap_or(0);
-    let d: u32 = s[8..10].parse().unwrap_or(0);
-    (1..=12).contains(&m) && (1..=31).contains(&d)
-}
-
-/// A field error in the live shape: `{"field", "messages": [...]}`.
-pub fn field_error(field: &str, message: &str) -> Value {
-    json!({ "field": field, "messages": [message] })
-}
-
-/// Checks what Zenodo checks on create/update: the types of the fields given.
+/// Checks the types of the fields given on create/update (upload type, access right and
+/// license: `rules`).
 pub fn validate_metadata_types(md: &Map<String, Value>) -> Vec<Value> {
     let mut errors = Vec::new();
-    if let Some(t) = md.get("upload_type") {
-        if !t.as_str().is_some_and(|t| UPLOAD_TYPES.contains(&t)) {
-            errors.push(field_error("metadata.upload_type", "Invalid upload type."));
-        }
-    }
     if let Some(d) = md.get("publication_date") {
-        if !d.as_str().is_some_and(is_iso_date) {
+        if d.as_str().and_then(parse_iso_date).is_none() {
             errors.push(field_error(
                 "metadata.publication_date",
                 "Not a valid date.",
-            ));
-        }
-    }
-    if let Some(a) = md.get("access_right") {
-        if !a.as_str().is_some_and(|a| ACCESS_RIGHTS.contains(&a)) {
-            errors.push(field_error(
-                "metadata.access_right",
-                "Invalid access right.",
             ));
         }
     }
@@ -245,17 +194,22 @@ pub fn validate_for_publish(dep: &Deposition) -> Vec<Value> {
             ));
         }
     }
-    match md.get("upload_type").and_then(Value::as_str) {
-        Some("publication") if missing("publication_type") => errors.push(field_error(
-            "metadata.publication_type",
-            "Missing data for required field.",
-        )),
-        Some("image") if missing("image_type") => errors.push(field_error(
-            "metadata.image_type",
-            "Missing data for required field.",
-        )),
-        _ => {}
+    // invenio-rdm-records `services/schemas/metadata.py`: `description =
+    // SanitizedHTML(required=True, validate=validate.Length(min=3))` (marshmallow's message).
+    if md
+        .get("description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| !d.trim().is_empty() && d.chars().count() < 3)
+    {
+        errors.push(field_error(
+            "metadata.description",
+            "Shorter than minimum length 3.",
+        ));
     }
+    errors.extend(embargo_refusal(md, today()));
+    // No subtype is needed: `publication` and `image` alone are resource types of
+    // today's vocabulary (`rules::unknown_resource_type`); the pre-2023 site wanted
+    // `publication_type` / `image_type`.
     if dep.files.is_empty() {
         errors.push(field_error(
             "files",
@@ -384,14 +338,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_and_dates() {
+    fn timestamps() {
         assert_eq!(iso_timestamp(0), "1970-01-01T00:00:00.000000+00:00");
         assert_eq!(
             iso_timestamp(1_709_251_199),
             "2024-02-29T23:59:59.000000+00:00"
         );
-        assert!(is_iso_date("2024-02-29"));
-        assert!(!is_iso_date("2024-2-29"));
-        assert!(!is_iso_date("2024-13-01"));
     }
 }

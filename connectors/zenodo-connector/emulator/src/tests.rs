@@ -113,7 +113,7 @@ async fn deposit_lifecycle_follows_zenodo() {
 
     // Full metadata, then publish: 202 with a DOI.
     let md = json!({"title": "T", "upload_type": "dataset", "publication_date": "2024-01-02",
-        "description": "d", "creators": [{"name": "Doe, Jane"}], "access_right": "open"});
+        "description": "A description", "creators": [{"name": "Doe, Jane"}], "access_right": "open"});
     let r = c
         .put(format!("{base}/{id}"))
         .bearer_auth("tok")
@@ -275,5 +275,215 @@ async fn legacy_upload_and_faults() {
     let log = z.requests();
     assert!(log.iter().all(|r| r.status != 0));
     assert_eq!(log.last().map(|r| r.status), Some(200));
+    z.stop().await;
+}
+
+/// POST (create) with `md`; the status and body.
+async fn try_create(z: &ZenodoEmulator, md: Value) -> (u16, Value) {
+    let r = client()
+        .post(format!("{}/api/deposit/depositions", z.url()))
+        .bearer_auth("tok")
+        .json(&json!({ "metadata": md }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn metadata_refusals_answer_zenodos_shape() {
+    let z = ZenodoEmulator::start().await.unwrap();
+    z.add_token("tok", "alice");
+
+    // An unknown key beside `metadata`: 400.
+    let r = client()
+        .post(format!("{}/api/deposit/depositions", z.url()))
+        .bearer_auth("tok")
+        .json(&json!({"unknownkey": "data", "metadata": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "unknownkey");
+    assert!(z.depositions().is_empty());
+
+    // An unknown license: 400, the legacy loader's message at `metadata.license`.
+    let (status, body) = try_create(&z, json!({"title": "T", "license": "my-license"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["status"], 400);
+    assert_eq!(body["message"], "A validation error occurred.");
+    assert_eq!(body["errors"][0]["field"], "metadata.license");
+    assert_eq!(
+        body["errors"][0]["messages"][0],
+        "Invalid license provided: my-license"
+    );
+    // Known ids in any case are taken, and read back as the legacy API renders them.
+    let (status, body) = try_create(&z, json!({"title": "T", "license": "CC-BY-4.0"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["metadata"]["license"], "cc-by-4.0");
+    // No license: the default (CC0 for a dataset).
+    let (_, body) = try_create(&z, json!({"upload_type": "dataset"})).await;
+    assert_eq!(body["metadata"]["license"], "cc-zero");
+
+    // Embargoed without a date: "Unknown access type." under `_schema`.
+    let (status, body) = try_create(&z, json!({"access_right": "embargoed"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "_schema");
+    assert_eq!(body["errors"][0]["messages"][0], "Unknown access type.");
+    // Restricted without conditions is taken today.
+    let (status, _) = try_create(&z, json!({"access_right": "restricted"})).await;
+    assert_eq!(status, 201);
+
+    // An upload type outside the resource-type vocabulary.
+    let (status, body) = try_create(&z, json!({"upload_type": "spreadsheet"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["message"], "Not a valid value.");
+    let (status, _) = try_create(
+        &z,
+        json!({"upload_type": "publication", "publication_type": "thesis"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = try_create(
+        &z,
+        json!({"upload_type": "publication", "publication_type": "dissertation"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // HTML is cleaned, not refused: what is stored is what a reader sees.
+    let (status, body) = try_create(
+        &z,
+        json!({"description": "<p onclick=\"x()\">Data</p><script>alert(1)</script>"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["metadata"]["description"], "<p>Data</p>alert(1)");
+    let id = body["id"].as_u64().unwrap();
+    assert_eq!(
+        z.metadata(id).unwrap()["description"],
+        "<p>Data</p>alert(1)"
+    );
+    z.stop().await;
+}
+
+#[tokio::test]
+async fn publish_refuses_a_past_embargo() {
+    let z = ZenodoEmulator::start().await.unwrap();
+    z.add_token("tok", "alice");
+    let md = json!({"title": "T", "upload_type": "dataset", "publication_date": "2024-01-02",
+        "description": "A description", "creators": [{"name": "Doe, Jane"}],
+        "access_right": "embargoed", "embargo_date": "2020-01-01"});
+    let (status, dep) = try_create(&z, md).await;
+    assert_eq!(status, 201, "a draft may hold it");
+    let id = dep["id"].as_u64().unwrap();
+    let bucket = dep["links"]["bucket"].as_str().unwrap().to_owned();
+    let r = client()
+        .put(format!("{bucket}/a.txt"))
+        .bearer_auth("tok")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client()
+        .post(format!(
+            "{}/api/deposit/depositions/{id}/actions/publish",
+            z.url()
+        ))
+        .bearer_auth("tok")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["field"] == "access.embargo.until"
+            && e["messages"][0] == "Embargo end date must be set to a future date."),
+        "{body}"
+    );
+    z.stop().await;
+}
+
+#[tokio::test]
+async fn the_record_quota_counts_all_files() {
+    let z = ZenodoEmulator::start().await.unwrap();
+    z.add_token("tok", "alice");
+    // 12 bytes for the record, 8 per file.
+    z.set_bucket_limits(12, 8);
+    let dep = create(&z, "tok", json!({})).await;
+    let bucket = dep["links"]["bucket"].as_str().unwrap().to_owned();
+    let put = |key: &'static str, body: &'static str| {
+        let url = format!("{bucket}/{key}");
+        async move {
+            let r = client()
+                .put(url)
+                .bearer_auth("tok")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = put("big", "123456789").await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Maximum file size exceeded."))
+    );
+    assert_eq!(put("a", "12345678").await.0, 201);
+    let (status, body) = put("b", "12345").await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Bucket quota exceeded."))
+    );
+    assert_eq!(put("b", "1234").await.0, 201, "exactly the quota");
+    // Replacing a file frees its size first.
+    assert_eq!(put("a", "87654321").await.0, 201);
+    z.stop().await;
+}
+
+#[tokio::test]
+async fn a_record_holds_at_most_100_files() {
+    let z = ZenodoEmulator::start().await.unwrap();
+    z.add_token("tok", "alice");
+    let dep = create(&z, "tok", json!({})).await;
+    let bucket = dep["links"]["bucket"].as_str().unwrap().to_owned();
+    for i in 0..100 {
+        let r = client()
+            .put(format!("{bucket}/f{i}"))
+            .bearer_auth("tok")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let r = client()
+        .put(format!("{bucket}/one-more"))
+        .bearer_auth("tok")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "Uploading selected files will result in exceeding the max amount per record."
+    );
+    // Replacing one of the hundred is still allowed.
+    let r = client()
+        .put(format!("{bucket}/f7"))
+        .bearer_auth("tok")
+        .body("y")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
     z.stop().await;
 }

@@ -222,7 +222,9 @@ fn upload_type(
             }
             "ScholarlyArticle" | "Article" => pair("publication", "publication_type", "article"),
             "Book" => pair("publication", "publication_type", "book"),
-            "Thesis" => pair("publication", "publication_type", "thesis"),
+            // zenodo.org's resource types (invenio-rdm-records' vocabulary) call a thesis
+            // `publication-dissertation`; `thesis` is refused there.
+            "Thesis" => pair("publication", "publication_type", "dissertation"),
             "Report" => pair("publication", "publication_type", "report"),
             "Poster" => Some(("poster".into(), None)),
             "PresentationDigitalDocument" | "Presentation" => Some(("presentation".into(), None)),

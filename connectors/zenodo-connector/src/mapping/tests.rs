@@ -121,7 +121,7 @@ fn single_fields_table() {
         (
             json!({"additionalType": "Thesis"}),
             vec![],
-            json!({"upload_type": "publication", "publication_type": "thesis"}),
+            json!({"upload_type": "publication", "publication_type": "dissertation"}),
         ),
         (
             json!({"publisher": "ACME"}),

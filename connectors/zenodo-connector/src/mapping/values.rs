@@ -106,6 +106,11 @@ pub fn license_id(raw: &str) -> Option<String> {
         let ok = lower
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'+' | b'_'));
+        // Zenodo's legacy `cc-zero` (how it reads CC0 back) in the form the URLs give, so
+        // that a round trip through an RO-Crate keeps the id.
+        if lower == "cc-zero" {
+            return Some("cc0-1.0".into());
+        }
         return ok.then_some(lower);
     };
     let rest = rest.strip_prefix("www.").unwrap_or(rest);
@@ -138,7 +143,12 @@ fn is_version(v: &str) -> bool {
 
 /// The canonical URL of a Zenodo license id, where one is known (Creative Commons).
 pub fn license_url(id: &str) -> Option<String> {
-    let id = id.trim().to_ascii_lowercase();
+    let mut id = id.trim().to_ascii_lowercase();
+    // zenodo.org's legacy API reads CC0 back as its legacy id `cc-zero` (zenodo-rdm
+    // `legacy/zenodo_legacy/licenses.py`, `rdm_to_legacy`).
+    if id == "cc-zero" {
+        id = "cc0-1.0".into();
+    }
     if let Some(ver) = id.strip_prefix("cc0-") {
         return Some(format!(
             "https://creativecommons.org/publicdomain/zero/{ver}/"
@@ -251,6 +261,8 @@ mod tests {
             assert_eq!(license_id(&url).as_deref(), Some(id));
         }
         assert_eq!(license_url("mit"), None);
+        assert_eq!(license_url("cc-zero"), license_url("cc0-1.0"));
+        assert_eq!(license_id("CC-ZERO").as_deref(), Some("cc0-1.0"));
     }
 
     #[test]

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use connector_core::interface::{FileRecord, Metadata, Project, Publication, Upload};
+use connector_core::transfer::upload::{self, flat_name, Spool};
 use connector_core::transfer::{self, Algorithm, Digests};
 use connector_core::{ConnectorError, Credentials, Result};
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::core::ZenodoApi;
-use super::writer;
+use super::core::{ZenodoApi, MAX_FILE_BYTES};
 use crate::mapping;
 
 pub struct ZenodoBackend {
@@ -209,17 +209,23 @@ impl Metadata for ZenodoBackend {
 
     async fn upload_file(&self, creds: &Credentials, project: &str, upload: Upload) -> Result<()> {
         let id = project_id(project)?;
+        // Zenodo has no folders (zenodo/zenodo#1089).
         let name = upload
             .filename
             .as_deref()
-            .and_then(writer::flat_name)
+            .and_then(flat_name)
             .ok_or_else(|| ConnectorError::BadRequest("the file name is empty".into()))?;
         // Find the bucket before taking the bytes, so a wrong id fails fast.
         let bucket = self.bucket(creds, id).await?;
         // Zenodo answers each stored object with its MD5: hash what we send to compare.
         let (body, sent) = transfer::hashing(upload.body, &[Algorithm::Md5]);
         let upload = Upload { body, ..upload };
-        let prepared = writer::prepare(upload, self.spool_dir.as_deref()).await?;
+        let spool = Spool {
+            provider: "Zenodo",
+            max_file_bytes: MAX_FILE_BYTES,
+            dir: self.spool_dir.as_deref(),
+        };
+        let prepared = upload::prepare(upload, spool).await?;
         let (bytes, spooled) = (prepared.body.length(), prepared.spool.is_some());
         let result = self
             .api

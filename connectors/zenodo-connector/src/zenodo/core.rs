@@ -4,14 +4,17 @@
 
 use connector_core::answer::json_capped;
 use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
-use connector_core::interface::ByteStream;
+use connector_core::retry::{self, Idempotency, RetryPolicy};
+use connector_core::transfer::upload::UploadBody;
 use connector_core::{ConnectorError, Credentials};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::retry::{self, Idempotency, RetryPolicy};
+use super::error;
 
+/// Zenodo's limit per file (and per record).
+pub const MAX_FILE_BYTES: u64 = 50_000_000_000;
 /// Zenodo's largest page.
 const PAGE_SIZE: usize = 100;
 /// The default of `ZENODO_MAX_PAGES`: 5,000 drafts, far more than one person keeps, while
@@ -79,7 +82,19 @@ impl ZenodoApi {
                 None => req,
             }))
         };
-        retry::send(&self.http, self.policy, idempotency, what, creds, make).await
+        self.send(idempotency, what, creds, make).await
+    }
+
+    /// [`retry::send_with`] with Zenodo's wording of its errors (nothing of `creds` kept).
+    async fn send(
+        &self,
+        idempotency: Idempotency,
+        what: &str,
+        creds: &Credentials,
+        make: impl Fn() -> Result<retry::Attempt, ConnectorError>,
+    ) -> Result<reqwest::Response, ConnectorError> {
+        let map = error::wording(creds);
+        retry::send_with(&self.http, self.policy, idempotency, what, make, map).await
     }
 
     /// The user's drafts (unsubmitted depositions), all pages. When the last page allowed
@@ -258,7 +273,8 @@ impl ZenodoApi {
         Ok(())
     }
 
-    /// `PUT {bucket}/{key}` with a known length, as a transfer (no overall deadline).
+    /// `PUT {bucket}/{key}` with a known length (Zenodo refuses a chunked body:
+    /// zenodo/zenodo#1986), as a transfer (no overall deadline).
     /// A streamed body is sent once; one in memory or spooled is sent again and retried
     /// like any idempotent call (the same key overwrites).
     pub async fn put_bucket_object(
@@ -270,24 +286,13 @@ impl ZenodoApi {
     ) -> Result<Value, ConnectorError> {
         let what = format!("the upload of {key}");
         let url = format!("{}/{}", bucket_url.trim_end_matches('/'), encode_key(key));
-        let len = body.length();
-        let request = |body: ByteStream| {
-            Ok(retry::Attempt::Transfer {
-                req: auth(self.http.client().put(&url), creds)?
-                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"),
-                body,
-                len,
-            })
+        let request = || {
+            Ok(auth(self.http.client().put(&url), creds)?
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream"))
         };
-        let idempotency = body.idempotency();
-        let body = std::sync::Mutex::new(body);
-        let make = || {
-            let mut body = body
-                .lock()
-                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
-            body.attempt().and_then(request)
-        };
-        let resp = retry::send(&self.http, self.policy, idempotency, &what, creds, make).await?;
+        let map = error::wording(creds);
+        let resp =
+            retry::send_upload_with(&self.http, self.policy, &what, body, request, map).await?;
         self.json_of(resp, &what).await
     }
 }
@@ -312,56 +317,6 @@ impl ZenodoApi {
         )
         .await?;
         Ok(())
-    }
-}
-
-/// What a bucket upload sends.
-pub enum UploadBody {
-    /// The caller's stream, of a declared length (taken by the first attempt).
-    Stream { body: Option<ByteStream>, len: u64 },
-    /// A small file read into memory.
-    Memory(bytes::Bytes),
-    /// A spooled file on disk (removed by its owner afterwards).
-    File { path: std::path::PathBuf, len: u64 },
-}
-
-impl UploadBody {
-    pub fn length(&self) -> u64 {
-        match self {
-            UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
-            UploadBody::Memory(bytes) => bytes.len() as u64,
-        }
-    }
-
-    /// A stream is sent once; memory and a spooled file can be sent again (the same key
-    /// overwrites).
-    fn idempotency(&self) -> Idempotency {
-        match self {
-            UploadBody::Stream { .. } => Idempotency::Single,
-            UploadBody::Memory(_) | UploadBody::File { .. } => Idempotency::Idempotent,
-        }
-    }
-
-    /// The body of one attempt.
-    fn attempt(&mut self) -> Result<ByteStream, ConnectorError> {
-        match self {
-            UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
-                ConnectorError::Internal("a streamed upload cannot be sent twice".into())
-            }),
-            UploadBody::Memory(bytes) => {
-                Ok(Box::pin(futures_util::stream::iter([Ok(bytes.clone())])))
-            }
-            UploadBody::File { path, .. } => {
-                let file = std::fs::File::open(&*path).map_err(|_| {
-                    ConnectorError::Internal("cannot reopen the spooled upload".into())
-                })?;
-                let stream = tokio_util::io::ReaderStream::with_capacity(
-                    tokio::fs::File::from_std(file),
-                    256 * 1024,
-                );
-                Ok(Box::pin(stream))
-            }
-        }
     }
 }
 

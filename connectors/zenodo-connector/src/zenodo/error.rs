@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use connector_core::answer::ErrorAnswer;
 use connector_core::error::FieldError;
+use connector_core::http::server_wait;
 use connector_core::{ConnectorError, Credentials};
 use serde::Deserialize;
 
@@ -136,15 +137,13 @@ pub fn from_parts(
     }
 }
 
-/// The error for a non-success answer.
-pub async fn from_response(
-    resp: reqwest::Response,
-    what: &str,
-    creds: &Credentials,
-) -> ConnectorError {
-    let answer = ErrorAnswer::read(resp).await;
-    let wait = super::retry::server_wait(&answer.headers);
-    from_parts(answer.status, wait, &answer.body, what, creds)
+/// The error for a non-success answer ([`from_parts`] with Zenodo's wait), as the core's
+/// retry loop takes it (`retry::send_with`).
+pub fn wording(creds: &Credentials) -> impl Fn(&ErrorAnswer, &str) -> ConnectorError + '_ {
+    move |answer, what| {
+        let wait = server_wait(&answer.headers);
+        from_parts(answer.status, wait, &answer.body, what, creds)
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! What every transfer gets from the core, whatever the provider: a progress watchdog
 //! that cuts a stalled stream without capping a healthy long one ([`watchdog`]), and
 //! digests computed while the bytes stream, to compare with what the provider stored
-//! ([`digest`]).
+//! ([`digest`]); and for providers that need an upload's length first, its body streamed,
+//! buffered or spooled, and its name flattened ([`upload`]).
 
 pub mod digest;
+pub mod upload;
 pub mod watchdog;
 
 pub use digest::{hashing, Algorithm, DigestHandle, Digests};

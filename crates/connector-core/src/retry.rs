@@ -1,26 +1,31 @@
-//! Bounded retries of Zenodo calls (with `backon`).
+//! Bounded retries of provider calls (with `backon`), for every provider.
 //!
-//! - 429: Zenodo refused the call before doing anything, so every call whose body can be
-//!   rebuilt is retried, after `Retry-After` (or `X-RateLimit-Reset`) when given; a 503
-//!   waits for its `Retry-After` too.
+//! - 429: the provider refused the call before doing anything, so every call whose body
+//!   can be rebuilt is retried, after `Retry-After` (or `X-RateLimit-Reset`) when given
+//!   ([`crate::http::server_wait`]); a 503 waits for its `Retry-After` too.
 //! - 502/503/504 and connection failures: retried with exponential backoff, but only for
-//!   idempotent calls (GET, metadata PUT, DELETE), as a POST may have taken effect.
+//!   idempotent calls (GET, PUT, DELETE), as a POST may have taken effect.
 //! - Never more than `max_tries` attempts, never a wait longer than `max_wait`: a
 //!   `Retry-After` beyond it fails at once with 429, so a caller never hangs.
 //! - A small call has one deadline for all its attempts and waits together:
 //!   `RESPONSE_TIMEOUT_SECS`, under a Kubernetes ingress' 60 s, so the caller gets our
 //!   answer, not the proxy's. A wait that would end past it is not started: the last
 //!   error comes back at once.
+//!
+//! A failed answer becomes an error through the core's mapping
+//! ([`ConnectorError::from_upstream`], [`send`]) or the provider's own wording on it
+//! ([`send_with`]); [`send_upload_with`] sends an [`UploadBody`] as often as it allows.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable as _};
-use connector_core::http::Upstream;
-use connector_core::interface::ByteStream;
-use connector_core::{ConnectorError, Credentials};
 use reqwest::{RequestBuilder, Response};
 
-use super::error;
+use crate::answer::ErrorAnswer;
+use crate::error::ConnectorError;
+use crate::http::{server_wait, Upstream};
+use crate::interface::ByteStream;
+use crate::transfer::upload::UploadBody;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -45,7 +50,7 @@ impl Default for RetryPolicy {
 /// Whether a call may be repeated after a transient failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {
-    /// GET, PUT of metadata, DELETE: retried on 429, 5xx and connection failures.
+    /// GET, PUT, DELETE: retried on 429, 5xx and connection failures.
     Idempotent,
     /// POST (create, publish): retried on 429 only.
     Once,
@@ -76,32 +81,62 @@ struct Failure {
     transfer: bool,
 }
 
-/// The wait Zenodo asks for on a 429 or 503: `Retry-After` (seconds or an HTTP-date, read
-/// by the core), else `X-RateLimit-Reset` (epoch seconds).
-pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(wait) = connector_core::http::retry_after(headers) {
-        return Some(wait);
-    }
-    let reset = headers
-        .get("x-ratelimit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let wait = Duration::from_secs(reset.saturating_sub(now).max(1));
-    Some(wait.min(connector_core::http::MAX_RETRY_AFTER))
-}
-
-/// Sends the request built by `make` (once per attempt; its building may fail, e.g. a
-/// spooled body reopened, or a token no header can carry), retrying per `policy`.
-/// Answers with a success status come back; others become errors (Zenodo's body parsed,
-/// nothing of `creds` kept).
+/// [`send_with`] with the core's mapping of a failed answer: its status and the
+/// provider's wait ([`ConnectorError::from_upstream`]).
 pub async fn send(
     http: &Upstream,
     policy: RetryPolicy,
     idempotency: Idempotency,
     what: &str,
-    creds: &Credentials,
     make: impl Fn() -> Result<Attempt, ConnectorError>,
+) -> Result<Response, ConnectorError> {
+    send_with(http, policy, idempotency, what, make, |answer, what| {
+        ConnectorError::from_upstream(answer.status, server_wait(&answer.headers), what)
+    })
+    .await
+}
+
+/// [`send_with`] for an upload of `body`: each attempt is an [`Attempt::Transfer`] of
+/// the request built by `request` with the body's next [`UploadBody::attempt`], retried
+/// as the body allows ([`UploadBody::idempotency`]: a stream once, memory or a spooled
+/// file like an idempotent call).
+pub async fn send_upload_with(
+    http: &Upstream,
+    policy: RetryPolicy,
+    what: &str,
+    body: UploadBody,
+    request: impl Fn() -> Result<RequestBuilder, ConnectorError>,
+    map: impl Fn(&ErrorAnswer, &str) -> ConnectorError,
+) -> Result<Response, ConnectorError> {
+    let idempotency = body.idempotency();
+    let len = body.length();
+    // `make` is called once per attempt, never concurrently: the lock is never contended.
+    let body = std::sync::Mutex::new(body);
+    let make = || {
+        let mut body = body
+            .lock()
+            .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
+        let body = body.attempt()?;
+        Ok(Attempt::Transfer {
+            req: request()?,
+            body,
+            len,
+        })
+    };
+    send_with(http, policy, idempotency, what, make, map).await
+}
+
+/// Sends the request built by `make` (once per attempt; its building may fail, e.g. a
+/// spooled body reopened, or a token no header can carry), retrying per `policy`.
+/// Answers with a success status come back; others are read ([`ErrorAnswer::read`]) and
+/// become errors through `map` (the provider's wording; `what` names the call).
+pub async fn send_with(
+    http: &Upstream,
+    policy: RetryPolicy,
+    idempotency: Idempotency,
+    what: &str,
+    make: impl Fn() -> Result<Attempt, ConnectorError>,
+    map: impl Fn(&ErrorAnswer, &str) -> ConnectorError,
 ) -> Result<Response, ConnectorError> {
     let overall = Instant::now() + http.response_timeout();
     let attempt = || async {
@@ -150,8 +185,9 @@ pub async fn send(
             Idempotency::Once => status == 429,
             Idempotency::Single => false,
         };
+        let answer = ErrorAnswer::read(resp).await;
         Err(Failure {
-            error: error::from_response(resp, what, creds).await,
+            error: map(&answer, what),
             retry,
             wait,
             transfer,
@@ -176,32 +212,12 @@ pub async fn send(
         })
         .notify(|f: &Failure, wait| {
             tracing::info!(
+                upstream = http.name(),
                 status = f.error.status().as_u16(),
                 wait_ms = wait.as_millis() as u64,
-                "retrying a Zenodo call"
+                "retrying a provider call"
             );
         })
         .await
         .map_err(|f| f.error)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-    use reqwest::header::{HeaderMap, HeaderValue};
-
-    #[test]
-    fn waits_from_headers() {
-        let mut h = HeaderMap::new();
-        assert_eq!(server_wait(&h), None);
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
-        assert_eq!(
-            server_wait(&h),
-            Some(Duration::from_secs(1)),
-            "a reset in the past waits 1 s"
-        );
-        h.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(server_wait(&h), Some(Duration::from_secs(7)));
-    }
 }

@@ -1,5 +1,5 @@
-//! Registration payloads of sample descriptors (an OAuth2 and a Login service), shared by
-//! the `registration_payload` example and the spec test.
+//! Sample descriptors (an OAuth2 and a Login service) for the spec test. CI checks the
+//! payloads the connectors really send (ci/registration-checks.sh).
 
 use connector_core::descriptor::{
     AuthUrl, ClientId, ClientSecret, FileTransferArchive, FileTransferMode, Icon, Interface,

@@ -1,6 +1,7 @@
-//! Getting an upload into a body Zenodo's bucket accepts.
+//! Getting an upload ready for a provider that needs its length before the first byte
+//! (a `Content-Length`, no chunked body: Zenodo's and InvenioRDM's buckets) and has no
+//! folders.
 //!
-//! A bucket `PUT` needs `Content-Length` (a chunked body is refused: zenodo/zenodo#1986).
 //! With a known size (declared, or derived from the request by the core) the caller's
 //! stream goes straight through, and is sent once; a small file is read into memory
 //! first, so that a rate limit or a 5xx on its PUT can be retried. With an unknown size
@@ -8,27 +9,87 @@
 //! size), then sent from there with its length, and retried like a small one. The file
 //! is removed when the [`Prepared`] is dropped.
 //!
-//! Zenodo has no folders (zenodo/zenodo#1089): [`flat_name`] joins path segments with `_`.
+//! RDS sends file names with their folders (`/folder/sub/x.csv`); [`flat_name`] joins
+//! the segments with `_` for a provider without folders.
 
 use std::path::{Path, PathBuf};
 
-use connector_core::interface::Upload;
-use connector_core::ConnectorError;
 use futures_util::StreamExt as _;
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt as _;
 
-use super::core::UploadBody;
+use crate::error::ConnectorError;
+use crate::interface::{ByteStream, Upload};
+use crate::retry::Idempotency;
 
-/// Zenodo's limit per file (and per record).
-pub const MAX_FILE_BYTES: u64 = 50_000_000_000;
 /// Known sizes up to this are read into memory (retryable) rather than streamed: at
 /// 64 concurrent uploads at most 64 MiB.
-const IN_MEMORY_MAX: u64 = 1024 * 1024;
+pub const IN_MEMORY_MAX: u64 = 1024 * 1024;
 /// Space the spool directory must have left before an upload of unknown size begins.
 const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
 /// How often (in bytes written) free space is checked again while spooling.
 const SPACE_CHECK_EVERY: u64 = 256 * 1024 * 1024;
+
+/// What the provider takes, and where to spool.
+#[derive(Debug, Clone, Copy)]
+pub struct Spool<'a> {
+    /// The provider's name, for the 413 and the spool file's name.
+    pub provider: &'a str,
+    /// The provider's limit per file: larger uploads are a 413.
+    pub max_file_bytes: u64,
+    /// Where uploads of unknown size are spooled; `None`: the system temp dir (`TMPDIR`).
+    pub dir: Option<&'a Path>,
+}
+
+/// What an upload sends.
+pub enum UploadBody {
+    /// The caller's stream, of a declared length (taken by the first attempt).
+    Stream { body: Option<ByteStream>, len: u64 },
+    /// A small file read into memory.
+    Memory(bytes::Bytes),
+    /// A spooled file on disk (removed by its owner afterwards).
+    File { path: PathBuf, len: u64 },
+}
+
+impl UploadBody {
+    pub fn length(&self) -> u64 {
+        match self {
+            UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
+            UploadBody::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// A stream is sent once; memory and a spooled file can be sent again (for a PUT to
+    /// the same key, which overwrites).
+    pub fn idempotency(&self) -> Idempotency {
+        match self {
+            UploadBody::Stream { .. } => Idempotency::Single,
+            UploadBody::Memory(_) | UploadBody::File { .. } => Idempotency::Idempotent,
+        }
+    }
+
+    /// The body of one attempt.
+    pub fn attempt(&mut self) -> Result<ByteStream, ConnectorError> {
+        match self {
+            UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
+                ConnectorError::Internal("a streamed upload cannot be sent twice".into())
+            }),
+            UploadBody::Memory(bytes) => {
+                Ok(Box::pin(futures_util::stream::iter([Ok(bytes.clone())])))
+            }
+            UploadBody::File { path, .. } => {
+                let file = std::fs::File::open(&*path).map_err(|_| {
+                    ConnectorError::Internal("cannot reopen the spooled upload".into())
+                })?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(
+                    tokio::fs::File::from_std(file),
+                    256 * 1024,
+                );
+                Ok(Box::pin(stream))
+            }
+        }
+    }
+}
 
 /// A body with its length, and the spool file to remove afterwards (if any).
 pub struct Prepared {
@@ -37,9 +98,9 @@ pub struct Prepared {
     pub spool: Option<TempPath>,
 }
 
-/// The Zenodo file name for a caller's path: separators (`/`, `\`) become `_`, empty,
-/// `.` and `..` segments are dropped, control characters removed. `a/b.txt` → `a_b.txt`,
-/// `/folder/sub/x.csv` → `folder_sub_x.csv`.
+/// The file name for a provider without folders: separators (`/`, `\`) become `_`,
+/// empty, `.` and `..` segments are dropped, control characters removed. `a/b.txt` →
+/// `a_b.txt`, `/folder/sub/x.csv` → `folder_sub_x.csv`; `None` when nothing is left.
 pub fn flat_name(raw: &str) -> Option<String> {
     let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
     let segs: Vec<&str> = cleaned
@@ -62,9 +123,10 @@ fn no_space() -> ConnectorError {
     )
 }
 
-fn too_large() -> ConnectorError {
+fn too_large(spool: &Spool<'_>) -> ConnectorError {
     ConnectorError::PayloadTooLarge(format!(
-        "Zenodo accepts files of at most {MAX_FILE_BYTES} bytes"
+        "{} accepts files of at most {} bytes",
+        spool.provider, spool.max_file_bytes
     ))
 }
 
@@ -79,10 +141,10 @@ fn io_error(e: std::io::Error) -> ConnectorError {
     }
 }
 
-/// Streams or spools `upload` so it can be sent with a `Content-Length`.
-pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepared, ConnectorError> {
+/// Streams, buffers or spools `upload` so it can be sent with a `Content-Length`.
+pub async fn prepare(upload: Upload, spool: Spool<'_>) -> Result<Prepared, ConnectorError> {
     match upload.size {
-        Some(len) if len > MAX_FILE_BYTES => return Err(too_large()),
+        Some(len) if len > spool.max_file_bytes => return Err(too_large(&spool)),
         Some(len) if len > IN_MEMORY_MAX => {
             return Ok(Prepared {
                 body: UploadBody::Stream {
@@ -106,14 +168,16 @@ pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepare
         }
         None => {}
     }
-    let dir: PathBuf = spool_dir
+    let dir: PathBuf = spool
+        .dir
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
     if free_space(&dir).is_some_and(|f| f < MIN_FREE_BYTES) {
         return Err(no_space());
     }
+    let prefix = format!("{}-upload-", spool.provider.to_ascii_lowercase());
     let named = tempfile::Builder::new()
-        .prefix("zenodo-upload-")
+        .prefix(&prefix)
         .tempfile_in(&dir)
         .map_err(io_error)?;
     let (file, path) = named.into_parts();
@@ -125,8 +189,8 @@ pub async fn prepare(upload: Upload, spool_dir: Option<&Path>) -> Result<Prepare
         // The caller broke off: nothing to send (the spool file goes with `path`).
         let chunk = chunk.map_err(broke_off)?;
         len += chunk.len() as u64;
-        if len > MAX_FILE_BYTES {
-            return Err(too_large());
+        if len > spool.max_file_bytes {
+            return Err(too_large(&spool));
         }
         file.write_all(&chunk).await.map_err(io_error)?;
         if len >= next_check {
@@ -152,6 +216,16 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use bytes::Bytes;
+
+    const MAX: u64 = 50_000_000_000;
+
+    fn spool(dir: Option<&Path>) -> Spool<'_> {
+        Spool {
+            provider: "Zenodo",
+            max_file_bytes: MAX,
+            dir,
+        }
+    }
 
     #[test]
     fn a_full_disk_is_507() {
@@ -193,35 +267,81 @@ mod tests {
     #[tokio::test]
     async fn unknown_size_is_spooled_and_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let p = prepare(upload(vec![b"hello ", b"world"], None), Some(dir.path()))
-            .await
-            .unwrap();
+        let mut p = prepare(
+            upload(vec![b"hello ", b"world"], None),
+            spool(Some(dir.path())),
+        )
+        .await
+        .unwrap();
         assert_eq!(p.body.length(), 11);
-        let spool = p.spool.as_ref().map(|s| s.to_path_buf()).unwrap();
-        assert!(spool.starts_with(dir.path()));
-        assert_eq!(std::fs::read(&spool).unwrap(), b"hello world");
+        assert_eq!(p.body.idempotency(), Idempotency::Idempotent);
+        let spooled = p.spool.as_ref().map(|s| s.to_path_buf()).unwrap();
+        assert!(spooled.starts_with(dir.path()));
+        assert!(spooled
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("zenodo-upload-")));
+        assert_eq!(std::fs::read(&spooled).unwrap(), b"hello world");
+        // Each attempt reads the whole file again.
+        for _ in 0..2 {
+            let mut sent = Vec::new();
+            let mut body = p.body.attempt().unwrap();
+            while let Some(chunk) = body.next().await {
+                sent.extend_from_slice(&chunk.unwrap());
+            }
+            assert_eq!(sent, b"hello world");
+        }
         drop(p);
-        assert!(!spool.exists(), "the spool file is removed afterwards");
+        assert!(!spooled.exists(), "the spool file is removed afterwards");
     }
 
     #[tokio::test]
     async fn known_sizes_stream_through_small_ones_via_memory() {
         let dir = tempfile::tempdir().unwrap();
         let big = IN_MEMORY_MAX + 1;
-        let p = prepare(upload(vec![b"abc"], Some(big)), Some(dir.path()))
+        let mut p = prepare(upload(vec![b"abc"], Some(big)), spool(Some(dir.path())))
             .await
             .unwrap();
         assert!(matches!(p.body, UploadBody::Stream { len, .. } if len == big));
-        let p = prepare(upload(vec![b"ab", b"c"], Some(3)), Some(dir.path()))
+        assert_eq!(p.body.idempotency(), Idempotency::Single);
+        assert!(p.body.attempt().is_ok());
+        assert_eq!(
+            p.body.attempt().err().map(|e| e.status().as_u16()),
+            Some(500),
+            "a stream is sent once"
+        );
+        let p = prepare(upload(vec![b"ab", b"c"], Some(3)), spool(Some(dir.path())))
             .await
             .unwrap();
         assert!(matches!(&p.body, UploadBody::Memory(b) if b.as_ref() == b"abc"));
         assert!(p.spool.is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let too_big = prepare(upload(vec![], Some(MAX_FILE_BYTES + 1)), None)
+        let too_big = prepare(upload(vec![], Some(MAX + 1)), spool(None))
             .await
             .err()
             .unwrap();
         assert_eq!(too_big.status().as_u16(), 413);
+        assert!(too_big
+            .to_string()
+            .contains("Zenodo accepts files of at most"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_size_past_the_limit_is_413() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = Spool {
+            max_file_bytes: 4,
+            ..spool(Some(dir.path()))
+        };
+        let err = prepare(upload(vec![b"abc", b"de"], None), small)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.status().as_u16(), 413);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the spool file is removed"
+        );
     }
 }
