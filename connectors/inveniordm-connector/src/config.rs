@@ -47,24 +47,6 @@ pub struct Config {
     pub inveniordm_multipart_part_bytes: Option<u64>,
 }
 
-/// The environment names read by this connector.
-pub const KEYS: &[&str] = &[
-    "INVENIORDM_ADDRESS",
-    "INVENIORDM_OAUTH_CLIENT_ID",
-    "INVENIORDM_OAUTH_CLIENT_SECRET",
-    "INVENIORDM_OAUTH_SCOPES",
-    "SERVICENAME",
-    "INVENIORDM_DISPLAYNAME",
-    "INVENIORDM_INFO_URL",
-    "INVENIORDM_HELP_URL",
-    "INVENIORDM_ICON",
-    "INVENIORDM_PROJECT_LINK_TEMPLATE",
-    "INVENIORDM_MAX_FILES",
-    "INVENIORDM_MAX_RECORD_BYTES",
-    "INVENIORDM_MAX_PAGES",
-    "INVENIORDM_MULTIPART_PART_BYTES",
-];
-
 /// Keys that may come from `<KEY>_FILE` (Kubernetes Secrets).
 pub const SECRET_KEYS: &[&str] = &["INVENIORDM_OAUTH_CLIENT_SECRET"];
 

@@ -11,8 +11,8 @@ use connector_core::{Built, CommonConfig, ConfigError, ConnectorSpec};
 
 pub use config::Config;
 use config::Settings;
+pub use connector_core::retry::RetryPolicy;
 use invenio::core::InvenioApi;
-pub use invenio::core::RetryPolicy;
 pub use invenio::InvenioBackend;
 
 /// The connector, as `connector_core::main` runs it.
@@ -51,7 +51,6 @@ impl Inveniordm {
 impl ConnectorSpec for Inveniordm {
     type Config = Config;
     const NAME: &'static str = "inveniordm-connector";
-    const KEYS: &'static [&'static str] = config::KEYS;
     const SECRET_KEYS: &'static [&'static str] = config::SECRET_KEYS;
 
     fn build(common: &CommonConfig, config: Config) -> Result<Built, ConfigError> {

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connector_core::interface::{FileRecord, Metadata, Project, Publication, Upload};
+use connector_core::transfer::parts::Parts;
+use connector_core::transfer::upload::{self, flat_name, Spool, UploadBody};
 use connector_core::transfer::{self, Algorithm, Digests};
 use connector_core::{ConnectorError, Credentials, Result};
 use serde_json::{json, Map, Value};
 
 use super::core::InvenioApi;
 use super::error::field_errors;
-use super::writer;
 use crate::config::Limits;
 use crate::mapping;
 
@@ -152,7 +153,7 @@ impl InvenioBackend {
         creds: &Credentials,
         id: &str,
         key: &str,
-        body: &mut Option<writer::UploadBody>,
+        body: &mut Option<UploadBody>,
         bytes: u64,
         initialised: &AtomicBool,
     ) -> Result<Option<Value>> {
@@ -188,7 +189,7 @@ impl InvenioBackend {
         let source = body
             .take()
             .ok_or_else(|| ConnectorError::Internal("the upload body was taken".into()))?;
-        let mut split = writer::Parts::new(source, part, self.spool_dir.as_deref())?;
+        let mut split = Parts::new(source, part, self.spool_dir.as_deref())?;
         while let Some(p) = split.next().await? {
             let url = urls
                 .get((p.number - 1) as usize)
@@ -375,7 +376,7 @@ impl Metadata for InvenioBackend {
         let key = upload
             .filename
             .as_deref()
-            .and_then(writer::flat_name)
+            .and_then(flat_name)
             .ok_or_else(|| ConnectorError::BadRequest("the file name is empty".into()))?;
         // Before taking the bytes: a wrong id fails fast, the limits are checked, and a
         // file of the same name is replaced (as a Zenodo bucket PUT of the same key).
@@ -391,10 +392,15 @@ impl Metadata for InvenioBackend {
         let upload = Upload { body, ..upload };
         // An upload of unknown size is bounded by what the record has left.
         let room = self.limits.max_record_bytes.saturating_sub(used);
-        let prepared = writer::prepare(upload, self.spool_dir.as_deref(), room, || {
-            self.too_large(used)
-        })
-        .await?;
+        let spool = Spool {
+            provider: "InvenioRDM",
+            max_file_bytes: room,
+            dir: self.spool_dir.as_deref(),
+        };
+        let prepared = upload::prepare(upload, spool).await.map_err(|e| match e {
+            ConnectorError::PayloadTooLarge(_) => self.too_large(used),
+            e => e,
+        })?;
         let bytes = prepared.body.length();
         let mut body = Some(prepared.body);
         let initialised = AtomicBool::new(false);

@@ -7,14 +7,15 @@
 //! (zenodo-rdm `site/zenodo_rdm/resources.py`). URLs are built from `INVENIORDM_ADDRESS`,
 //! never taken from the answers' links, so the token goes to no other host.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connector_core::answer::json_capped;
 use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
-use connector_core::interface::ByteStream;
+use connector_core::retry::{self, Attempt, Idempotency, RetryPolicy};
+use connector_core::transfer::upload::UploadBody;
 use connector_core::{ConnectorError, Credentials};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Method, RequestBuilder, Response};
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -25,36 +26,6 @@ pub const RDM_JSON: &str = "application/vnd.inveniordm.v1+json";
 /// `/api/user/records`' largest sensible page (Invenio allows `page * size <= 10000`).
 const PAGE_SIZE: usize = 100;
 
-/// Bounded retries: a 429 (nothing was done) is retried for every call whose body can be
-/// sent again, after the server's wait; 502/503/504 and connection failures only for
-/// idempotent calls. Never more than `max_tries`, never a wait over `max_wait`.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_tries: usize,
-    pub base_delay: Duration,
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_tries: 3,
-            base_delay: Duration::from_millis(500),
-            max_wait: Duration::from_secs(30),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Idempotency {
-    /// GET, PUT, DELETE: retried on 429, 5xx and connection failures.
-    Idempotent,
-    /// POST (create, init, commit, publish): retried on 429 only.
-    Once,
-    /// A streamed body that cannot be sent again: one attempt.
-    Single,
-}
-
 #[derive(Clone, Debug)]
 pub struct InvenioApi {
     http: Upstream,
@@ -62,16 +33,6 @@ pub struct InvenioApi {
     policy: RetryPolicy,
     max_answer_bytes: usize,
     max_pages: usize,
-}
-
-/// One attempt's request: a small call, or an upload of `len` bytes.
-enum Attempt {
-    Call(RequestBuilder),
-    Transfer {
-        req: RequestBuilder,
-        body: ByteStream,
-        len: u64,
-    },
 }
 
 impl InvenioApi {
@@ -116,7 +77,8 @@ impl InvenioApi {
         json_capped(resp, self.max_answer_bytes, what).await
     }
 
-    /// Sends the request `make` builds, once per attempt, retrying per the policy.
+    /// Sends the request `make` builds, once per attempt, retrying per the policy; a
+    /// failed answer in Invenio's wording.
     async fn send(
         &self,
         creds: &Credentials,
@@ -124,70 +86,15 @@ impl InvenioApi {
         what: &str,
         make: impl Fn() -> Result<Attempt, ConnectorError>,
     ) -> Result<Response, ConnectorError> {
-        let deadline = Instant::now() + self.http.response_timeout();
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let (result, transfer) = match make()? {
-                Attempt::Call(req) => (
-                    self.http.send_by(req, deadline).await.map_err(|e| {
-                        let retry = e.is_connect() || e.is_request() && !e.is_timeout();
-                        (ConnectorError::from(e), retry)
-                    }),
-                    false,
-                ),
-                Attempt::Transfer { req, body, len } => (
-                    self.http
-                        .send_transfer(req, body, Some(len))
-                        .await
-                        // A broken connection: a body that can be sent again is (a
-                        // stall, 504, is not: the provider may still be writing).
-                        .map_err(|e| {
-                            let retry = matches!(
-                                e,
-                                ConnectorError::BadGateway(_)
-                                    | ConnectorError::ServiceUnavailable(_)
-                            );
-                            (e, retry)
-                        }),
-                    true,
-                ),
-            };
-            let (err, retry_5xx, wait, status) = match result {
-                Ok(resp) if resp.status().is_success() => return Ok(resp),
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let wait = matches!(status, 429 | 503)
-                        .then(|| error::server_wait(resp.headers()))
-                        .flatten();
-                    let err = error::from_response(resp, what, creds).await;
-                    (err, matches!(status, 502..=504), wait, Some(status))
-                }
-                Err((err, retry)) => (err, retry, None, None),
-            };
-            let retry = match idempotency {
-                Idempotency::Idempotent => status == Some(429) || retry_5xx,
-                Idempotency::Once => status == Some(429),
-                Idempotency::Single => false,
-            };
-            if !retry || tries >= self.policy.max_tries {
-                return Err(err);
-            }
-            let backoff = self.policy.base_delay * 2u32.saturating_pow(tries as u32 - 1);
-            let wait = wait.unwrap_or(backoff);
-            // A wait past the policy's limit, or past a small call's deadline, is not
-            // started: the caller gets the answer now (429/503 with the wait) instead.
-            if wait > self.policy.max_wait || !transfer && Instant::now() + wait > deadline {
-                return Err(err);
-            }
-            tracing::info!(
-                what,
-                tries,
-                wait_ms = wait.as_millis() as u64,
-                "retrying an InvenioRDM call"
-            );
-            tokio::time::sleep(wait).await;
-        }
+        retry::send_with(
+            &self.http,
+            self.policy,
+            idempotency,
+            what,
+            make,
+            |answer, what| error::from_answer(answer, what, creds),
+        )
+        .await
     }
 
     async fn call(
@@ -408,29 +315,26 @@ impl InvenioApi {
         creds: &Credentials,
         id: &str,
         key: &str,
-        body: super::writer::UploadBody,
+        body: UploadBody,
     ) -> Result<Value, ConnectorError> {
         let what = format!("the content of {key:?} in draft {id}");
         let url = format!("{}/content", self.file_url(id, key));
-        let len = body.length();
-        let idempotency = body.idempotency();
-        let body = std::sync::Mutex::new(body);
-        let make = || {
-            let mut body = body
-                .lock()
-                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
-            let req = self
-                .http
-                .client()
-                .put(&url)
-                .header(CONTENT_TYPE, "application/octet-stream");
-            Ok(Attempt::Transfer {
-                req: authorized(req, creds, AuthScheme::Bearer)?,
-                body: body.attempt()?,
-                len,
-            })
-        };
-        let resp = self.send(creds, idempotency, &what, make).await?;
+        let resp = retry::send_upload_with(
+            &self.http,
+            self.policy,
+            &what,
+            body,
+            || {
+                let req = self
+                    .http
+                    .client()
+                    .put(&url)
+                    .header(CONTENT_TYPE, "application/octet-stream");
+                authorized(req, creds, AuthScheme::Bearer)
+            },
+            |answer, what| error::from_answer(answer, what, creds),
+        )
+        .await?;
         self.json_of(resp, &what).await
     }
 
@@ -532,31 +436,30 @@ impl InvenioApi {
         creds: &Credentials,
         url: &Url,
         what: &str,
-        body: super::writer::UploadBody,
+        body: UploadBody,
     ) -> Result<(), ConnectorError> {
-        let len = body.length();
         let ours = self.is_ours(url);
-        let body = std::sync::Mutex::new(body);
-        let make = || {
-            let mut body = body
-                .lock()
-                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?;
-            let mut req = self
+        let request = || {
+            let req = self
                 .http
                 .client()
                 .put(url.clone())
                 .header(CONTENT_TYPE, "application/octet-stream");
             if ours {
-                req = authorized(req, creds, AuthScheme::Bearer)?;
+                authorized(req, creds, AuthScheme::Bearer)
+            } else {
+                Ok(req)
             }
-            Ok(Attempt::Transfer {
-                req,
-                body: body.attempt()?,
-                len,
-            })
         };
-        self.send(creds, Idempotency::Idempotent, what, make)
-            .await?;
+        retry::send_upload_with(
+            &self.http,
+            self.policy,
+            what,
+            body,
+            request,
+            |answer, what| error::from_answer(answer, what, creds),
+        )
+        .await?;
         Ok(())
     }
 

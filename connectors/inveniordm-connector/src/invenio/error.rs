@@ -7,10 +7,11 @@
 //! mapping and the `Retry-After` pass-through are the core's
 //! ([`ConnectorError::from_upstream`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use connector_core::answer::ErrorAnswer;
 use connector_core::error::FieldError;
+use connector_core::http::server_wait;
 use connector_core::{ConnectorError, Credentials};
 use serde_json::Value;
 
@@ -61,23 +62,6 @@ pub fn field_errors(errors: Option<&Value>) -> Vec<FieldError> {
         .collect()
 }
 
-/// The wait Invenio asks for: `Retry-After` (read by the core), else Flask-Limiter's
-/// `X-RateLimit-Reset` (epoch seconds).
-pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(wait) = connector_core::http::retry_after(headers) {
-        return Some(wait);
-    }
-    let reset = headers
-        .get("x-ratelimit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(
-        Duration::from_secs(reset.saturating_sub(now).max(1))
-            .min(connector_core::http::MAX_RETRY_AFTER),
-    )
-}
-
 /// The error for a status and body. `what` names the thing asked for ("draft abcd-1234").
 pub fn from_parts(
     status: u16,
@@ -125,12 +109,7 @@ pub fn from_parts(
 }
 
 /// The error for a non-success answer (its body read up to the core's bound).
-pub async fn from_response(
-    resp: reqwest::Response,
-    what: &str,
-    creds: &Credentials,
-) -> ConnectorError {
-    let answer = ErrorAnswer::read(resp).await;
+pub fn from_answer(answer: &ErrorAnswer, what: &str, creds: &Credentials) -> ConnectorError {
     let wait = server_wait(&answer.headers);
     from_parts(answer.status, wait, &answer.body, what, creds)
 }

@@ -1,8 +1,8 @@
 //! RDS's metadata interface on InvenioRDM's REST API:
 //!
-//! - [`backend`]: the `Metadata` impl; [`core`]: the REST client and its retries;
-//!   [`error`]: Invenio's error answers mapped; [`writer`]: stream, buffer or spool an
-//!   upload so it goes out with a length.
+//! - [`backend`]: the `Metadata` impl, with the three-step and multipart uploads;
+//!   [`core`]: the REST client (the core's retries); [`error`]: Invenio's error answers
+//!   mapped.
 //! - Project ids are record ids: strings (`abcd-1234` on a stock instance, numbers on
 //!   Zenodo), checked to be one plain path segment.
 //! - Files are listed as Invenio describes them (`key`, `size`, `checksum`, `status`,
@@ -11,6 +11,5 @@
 pub mod backend;
 pub mod core;
 pub mod error;
-pub mod writer;
 
 pub use backend::InvenioBackend;

@@ -1,179 +1,20 @@
-//! Getting an upload into a body the content `PUT` takes: `application/octet-stream`
-//! with a `Content-Length`. With a known size (declared, or derived from the request by
-//! the core) the caller's stream goes straight through and is sent once; a small file is
-//! read into memory first, so a 429 or 5xx on its PUT can be retried. An unknown size is
-//! spooled to a temporary file first (memory stays flat), then sent from there with its
-//! length. The spool file goes when the [`Prepared`] is dropped.
-//!
-//! The Zenodo connector's `writer.rs` does the same for its buckets (with free-space
-//! checks this one lacks): the kit should own it (NOTES-invenio.md).
+//! An upload cut into parts for a provider's multipart transfer (InvenioRDM's `M`
+//! transfer, an S3 store's presigned part URLs), one part at a time, each re-sendable so
+//! that a failed part is retried alone: ranges of a spooled file or of memory as they
+//! are, the caller's stream spooled part by part (one part on disk at a time, so memory
+//! and disk stay flat whatever the size).
 
 use std::path::Path;
 
-use connector_core::interface::{ByteStream, Upload};
-use connector_core::ConnectorError;
 use futures_util::StreamExt as _;
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt as _;
 
-use super::core::Idempotency;
+use super::upload::{broke_off, io_error, UploadBody};
+use crate::error::ConnectorError;
+use crate::interface::ByteStream;
 
-/// Known sizes up to this are read into memory (retryable) rather than streamed.
-const IN_MEMORY_MAX: u64 = 1024 * 1024;
-
-/// What a content upload sends.
-pub enum UploadBody {
-    /// The caller's stream, of a declared length (taken by the first attempt).
-    Stream {
-        body: Option<ByteStream>,
-        len: u64,
-    },
-    Memory(bytes::Bytes),
-    /// `len` bytes from `offset` of a file on disk (a spooled upload, or a part of one).
-    File {
-        path: std::path::PathBuf,
-        offset: u64,
-        len: u64,
-    },
-}
-
-impl UploadBody {
-    pub fn length(&self) -> u64 {
-        match self {
-            UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
-            UploadBody::Memory(b) => b.len() as u64,
-        }
-    }
-
-    /// A stream is sent once; memory and a spool file can be sent again (the content
-    /// of a pending file is replaced).
-    pub fn idempotency(&self) -> Idempotency {
-        match self {
-            UploadBody::Stream { .. } => Idempotency::Single,
-            UploadBody::Memory(_) | UploadBody::File { .. } => Idempotency::Idempotent,
-        }
-    }
-
-    pub fn attempt(&mut self) -> Result<ByteStream, ConnectorError> {
-        match self {
-            UploadBody::Stream { body, .. } => body.take().ok_or_else(|| {
-                ConnectorError::Internal("a streamed upload cannot be sent twice".into())
-            }),
-            UploadBody::Memory(b) => Ok(Box::pin(futures_util::stream::iter([Ok(b.clone())]))),
-            UploadBody::File { path, offset, len } => {
-                use std::io::Seek as _;
-                let mut file = std::fs::File::open(&*path).map_err(|_| {
-                    ConnectorError::Internal("cannot reopen the spooled upload".into())
-                })?;
-                file.seek(std::io::SeekFrom::Start(*offset)).map_err(|_| {
-                    ConnectorError::Internal("cannot seek in the spooled upload".into())
-                })?;
-                let range = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(file), *len);
-                Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                    range,
-                    256 * 1024,
-                )))
-            }
-        }
-    }
-}
-
-pub struct Prepared {
-    pub body: UploadBody,
-    pub spool: Option<TempPath>,
-}
-
-fn broke_off(e: std::io::Error) -> ConnectorError {
-    ConnectorError::BadRequest(format!("the upload broke off: {e}"))
-}
-
-fn io_error(e: std::io::Error) -> ConnectorError {
-    match e.kind() {
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-            ConnectorError::InsufficientStorage(
-                "the connector ran out of temporary disk space while receiving the upload".into(),
-            )
-        }
-        _ => ConnectorError::Internal("cannot write the temporary upload file".into()),
-    }
-}
-
-/// Streams, buffers or spools `upload`; `max` bounds an unknown size while spooling.
-pub async fn prepare(
-    upload: Upload,
-    spool_dir: Option<&Path>,
-    max: u64,
-    too_large: impl Fn() -> ConnectorError,
-) -> Result<Prepared, ConnectorError> {
-    match upload.size {
-        Some(len) if len > max => Err(too_large()),
-        Some(len) if len > IN_MEMORY_MAX => Ok(Prepared {
-            body: UploadBody::Stream {
-                body: Some(upload.body),
-                len,
-            },
-            spool: None,
-        }),
-        Some(len) => {
-            let mut buf = bytes::BytesMut::with_capacity(len as usize);
-            let mut body = upload.body;
-            while let Some(chunk) = body.next().await {
-                buf.extend_from_slice(&chunk.map_err(broke_off)?);
-            }
-            Ok(Prepared {
-                body: UploadBody::Memory(buf.freeze()),
-                spool: None,
-            })
-        }
-        None => {
-            let dir = spool_dir
-                .map(Path::to_path_buf)
-                .unwrap_or_else(std::env::temp_dir);
-            let named = tempfile::Builder::new()
-                .prefix("inveniordm-upload-")
-                .tempfile_in(&dir)
-                .map_err(io_error)?;
-            let (file, path) = named.into_parts();
-            let mut file = tokio::fs::File::from_std(file);
-            let mut body = upload.body;
-            let mut len = 0u64;
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(broke_off)?;
-                len += chunk.len() as u64;
-                if len > max {
-                    return Err(too_large());
-                }
-                file.write_all(&chunk).await.map_err(io_error)?;
-            }
-            file.flush().await.map_err(io_error)?;
-            Ok(Prepared {
-                body: UploadBody::File {
-                    path: path.to_path_buf(),
-                    offset: 0,
-                    len,
-                },
-                spool: Some(path),
-            })
-        }
-    }
-}
-
-/// The file key for a caller's path: separators become `_`, empty, `.` and `..`
-/// segments are dropped, control characters removed (as the Zenodo connector names
-/// files, so RDS sees the same names on both).
-pub fn flat_name(raw: &str) -> Option<String> {
-    let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
-    let segs: Vec<&str> = cleaned
-        .split(['/', '\\'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
-        .collect();
-    (!segs.is_empty()).then(|| segs.join("_"))
-}
-
-/// The parts of an upload for a multipart transfer, one at a time, each re-sendable so a
-/// failed part is retried alone: ranges of a spooled file or of memory as they are, the
-/// caller's stream spooled part by part (one part on disk at a time; memory stays flat).
+/// The parts of an upload, in order.
 pub struct Parts {
     source: Source,
     part_size: u64,
@@ -261,7 +102,7 @@ impl Parts {
             ),
             Source::Stream { body, leftover } => {
                 let named = tempfile::Builder::new()
-                    .prefix("inveniordm-part-")
+                    .prefix("upload-part-")
                     .tempfile_in(&self.spool_dir)
                     .map_err(io_error)?;
                 let (file, path) = named.into_parts();
@@ -392,12 +233,5 @@ mod tests {
             parts.next().await.err().map(|e| e.status().as_u16()),
             Some(400)
         );
-    }
-
-    #[test]
-    fn names_are_flattened() {
-        assert_eq!(flat_name("a/b.txt").as_deref(), Some("a_b.txt"));
-        assert_eq!(flat_name("../../etc/passwd").as_deref(), Some("etc_passwd"));
-        assert_eq!(flat_name("/"), None);
     }
 }
