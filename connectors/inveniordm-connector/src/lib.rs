@@ -1,6 +1,6 @@
 //! The Sciebo RDS metadata connector for InvenioRDM repositories (zenodo.org's records
 //! API and every InvenioRDM v12+ instance), servicename `port-inveniordm[-{SERVICENAME}]`.
-//! See README.md and NOTES-invenio.md.
+//! See README.md; where its rules come from: emulator/SOURCES.md.
 
 pub mod config;
 pub mod descriptor;

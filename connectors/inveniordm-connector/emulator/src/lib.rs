@@ -4,7 +4,7 @@
 //! invenio-records-resources (the three-step file upload, multipart transfers, the error
 //! format) and zenodo-rdm (what zenodo.org changes). Each rule names its source in the
 //! doc comment of its handler (`handlers.rs`, `validate.rs`, `vocab.rs`); the table with
-//! commits is in `NOTES-invenio.md` at the repository root.
+//! commits is in `SOURCES.md` beside this crate's `Cargo.toml`.
 //!
 //! What it serves:
 //! - Drafts: `POST /api/records` (201), `GET`/`PUT`/`DELETE /api/records/{id}/draft`
