@@ -281,5 +281,19 @@ def expect_owncloud_connector(objs: list[dict], values: str) -> None:
         check(len(by_kind(objs, "PodDisruptionBudget")) == 2, "a PDB per domain")
 
 
+def expect_inveniordm_connector(objs: list[dict], values: str) -> None:
+    """Login mode by default (no client Secret, no client env); OAuth2 mode with a client."""
+    name = "layer1-port-inveniordm"
+    dep = by_kind(objs, "Deployment")[name]
+    env = {e["name"] for c in dep["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+    oauth = values == "oauth-values.yaml"
+    if oauth:
+        check_instance(objs, name, f"{name}-oauth-client", "INVENIORDM_OAUTH_CLIENT_ID", "INVENIORDM_OAUTH_CLIENT_SECRET", "inveniordm-client-id", "inveniordm-client-secret")
+    else:
+        check_instance(objs, name)
+        check(not {"INVENIORDM_OAUTH_CLIENT_ID", "INVENIORDM_OAUTH_CLIENT_SECRET"} & env, f"login mode ({values}): no OAuth2 client env")
+        check(not by_kind(objs, "Secret"), f"login mode ({values}): no Secret")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,7 +10,7 @@ use reqwest::{Client, Response};
 use serde_json::{json, Value};
 
 use crate::sample::{SampleFile, FOLDER};
-use crate::stack::{Stack, USER, ZENODO_SERVICE};
+use crate::stack::{Stack, REPOSITORY_TOKEN, USER};
 use crate::{DemoError, Report, Step};
 
 /// Runs one step, recording its time; the error names the step.
@@ -96,11 +96,14 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
     let client = Client::new();
     let mut steps = Vec::new();
     let oc = stack.owncloud.url.clone();
-    let zc = stack.zenodo_connector.url.clone();
+    let zc = stack.metadata.url.clone();
+    let repo = stack.repository.repository();
+    let title = repo.title();
+    let meta_user = stack.repository.user_id(USER, REPOSITORY_TOKEN);
 
     step(&mut steps, "connectors registered and ready", async {
         wait_ready(&client, "owncloud-connector", &oc).await?;
-        wait_ready(&client, "zenodo-connector", &zc).await?;
+        wait_ready(&client, repo.connector(), &zc).await?;
         Ok(((), 0))
     })
     .await?;
@@ -135,10 +138,10 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
     }
 
     // The metadata service creates the deposit from the research's RO-Crate.
-    let project_id: String = step(&mut steps, "create the Zenodo deposit", async {
+    let project_id: String = step(&mut steps, &format!("create the {title} draft"), async {
         let resp = client
             .post(format!("{zc}/metadata/project"))
-            .json(&json!({"userId": USER, "metadata": ro_crate()}))
+            .json(&json!({"userId": meta_user, "metadata": ro_crate()}))
             .send()
             .await
             .map_err(|e| e.to_string())?;
@@ -168,64 +171,68 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
         ProgressBar::hidden()
     };
     // The exporter's loop: fetch each listed file, hand it to the metadata port.
-    step(&mut steps, "stream every file ownCloud → Zenodo", async {
-        let mut moved = 0u64;
-        for entry in &listed {
-            // Service.getFile: entries that start with the folder are used as they are.
-            let path = if entry.starts_with(&folder) {
-                entry.clone()
-            } else {
-                format!("{folder}/{entry}")
-            };
-            let filename = path.trim_start_matches(&format!("{folder}/")).to_owned();
-            bar.set_message(filename.clone());
-            let download = client
-                .get(format!("{oc}/storage/file"))
-                .json(&json!({"userId": USER, "filepath": path}))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !download.status().is_success() {
-                return Err(failure(&format!("download of {path}"), download).await);
-            }
-            let counter = bar.clone();
-            let body = download.bytes_stream().map(move |chunk| {
-                if let Ok(c) = &chunk {
-                    counter.inc(c.len() as u64);
+    step(
+        &mut steps,
+        &format!("stream every file ownCloud → {title}"),
+        async {
+            let mut moved = 0u64;
+            for entry in &listed {
+                // Service.getFile: entries that start with the folder are used as they are.
+                let path = if entry.starts_with(&folder) {
+                    entry.clone()
+                } else {
+                    format!("{folder}/{entry}")
+                };
+                let filename = path.trim_start_matches(&format!("{folder}/")).to_owned();
+                bar.set_message(filename.clone());
+                let download = client
+                    .get(format!("{oc}/storage/file"))
+                    .json(&json!({"userId": USER, "filepath": path}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !download.status().is_success() {
+                    return Err(failure(&format!("download of {path}"), download).await);
                 }
-                chunk
-            });
-            // Addfile: fields userId, filename, username, then the part `file`.
-            let form = reqwest::multipart::Form::new()
-                .text("userId", USER)
-                .text("filename", filename.clone())
-                .text("username", USER)
-                .part(
-                    "file",
-                    reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body))
-                        .file_name(filename.clone()),
-                );
-            let upload = client
-                .post(format!("{zc}/metadata/project/{project_id}/files"))
-                .multipart(form)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !upload.status().is_success() {
-                return Err(failure(&format!("upload of {filename}"), upload).await);
+                let counter = bar.clone();
+                let body = download.bytes_stream().map(move |chunk| {
+                    if let Ok(c) = &chunk {
+                        counter.inc(c.len() as u64);
+                    }
+                    chunk
+                });
+                // Addfile: fields userId, filename, username, then the part `file`.
+                let form = reqwest::multipart::Form::new()
+                    .text("userId", meta_user.clone())
+                    .text("filename", filename.clone())
+                    .text("username", USER)
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body))
+                            .file_name(filename.clone()),
+                    );
+                let upload = client
+                    .post(format!("{zc}/metadata/project/{project_id}/files"))
+                    .multipart(form)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !upload.status().is_success() {
+                    return Err(failure(&format!("upload of {filename}"), upload).await);
+                }
+                moved = bar.position();
             }
-            moved = bar.position();
-        }
-        bar.finish_and_clear();
-        Ok(((), moved))
-    })
+            bar.finish_and_clear();
+            Ok(((), moved))
+        },
+    )
     .await?;
 
     // The metadata service publishes and reads the DOI.
     let doi: String = step(&mut steps, "publish", async {
         let resp = client
             .put(format!("{zc}/metadata/project/{project_id}"))
-            .json(&json!({"userId": USER}))
+            .json(&json!({"userId": meta_user}))
             .send()
             .await
             .map_err(|e| e.to_string())?;
@@ -242,11 +249,8 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
     .await?;
 
     let (verified, mismatches) = step(&mut steps, "verify checksums", async {
-        let id: u64 = project_id
-            .parse()
-            .map_err(|_| format!("project id {project_id} is not numeric"))?;
-        let stored = stack.zenodo.files(id);
-        // Zenodo has no folders, so names may be flattened: match by content.
+        let stored = stack.repository.stored(&project_id)?;
+        // The repository may flatten folders into names: match by content.
         let mut by_hash: HashMap<(String, u64), usize> = HashMap::new();
         for f in &stored {
             *by_hash.entry((f.sha256.clone(), f.size)).or_default() += 1;
@@ -270,15 +274,12 @@ pub async fn run(stack: &Stack, files: &[SampleFile], progress: bool) -> Result<
         .token_storage
         .services()
         .into_iter()
-        .find(|s| s["servicename"] == ZENODO_SERVICE)
+        .find(|s| s["servicename"] == repo.service())
         .and_then(|s| s["projectLinkTemplate"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let record = stack
-        .zenodo
-        .deposition(project_id.parse().unwrap_or_default())
-        .and_then(|d| d["record_id"].as_u64().map(|r| r.to_string()))
-        .unwrap_or_else(|| project_id.clone());
+    let record = stack.repository.record_id(&project_id);
     Ok(Report {
+        repository: title,
         steps,
         doi,
         project_link: template.replace("${projectId}", &record),

@@ -1,17 +1,20 @@
 //! The main job in one command: RDS's export flow, end to end, on loopback.
 //!
 //! Starts a Token Storage emulator, a real WebDAV server holding a sample research folder,
-//! a Zenodo emulator and both connector binaries (configured by environment only, as in a
+//! an emulator of the research repository (Zenodo by default, or InvenioRDM:
+//! [`Repository`]) and both connector binaries (configured by environment only, as in a
 //! deployment), then plays RDS's layer 2: list the folder, create a deposit from an
 //! RO-Crate, stream every file across, publish, verify every byte.
 
 mod flow;
+pub mod repository;
 pub mod sample;
 pub mod stack;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use repository::Repository;
 pub use stack::Stack;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,8 @@ pub struct DemoOptions {
     pub large_mib: u64,
     /// Show progress bars.
     pub progress: bool,
+    /// Where the research is published.
+    pub repository: Repository,
 }
 
 impl Default for DemoOptions {
@@ -35,6 +40,7 @@ impl Default for DemoOptions {
         Self {
             large_mib: 50,
             progress: true,
+            repository: Repository::default(),
         }
     }
 }
@@ -48,6 +54,8 @@ pub struct Step {
 
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The repository's name.
+    pub repository: &'static str,
     pub steps: Vec<Step>,
     pub doi: String,
     pub project_link: String,
@@ -87,8 +95,8 @@ impl Report {
         out.push_str(&format!("project link: {}\n", self.project_link));
         if self.all_verified() {
             out.push_str(&format!(
-                "all {} files verified (sha256 equal on Zenodo and ownCloud)\n",
-                self.files_total
+                "all {} files verified (sha256 equal on {} and ownCloud)\n",
+                self.files_total, self.repository
             ));
         } else {
             out.push_str(&format!(
@@ -121,7 +129,7 @@ impl Demo {
         }
         let files = sample::write(&root, opts.large_mib)
             .map_err(|e| DemoError::Setup(format!("cannot write the sample folder: {e}")))?;
-        let stack = Stack::start(&root, &logs).await?;
+        let stack = Stack::start(&root, &logs, opts.repository).await?;
         Ok(Self { stack, files, work })
     }
 
@@ -134,7 +142,7 @@ impl Demo {
     pub fn logs(&self) -> Vec<PathBuf> {
         vec![
             self.stack.owncloud.log.clone(),
-            self.stack.zenodo_connector.log.clone(),
+            self.stack.metadata.log.clone(),
         ]
     }
 

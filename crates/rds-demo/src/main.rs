@@ -1,11 +1,13 @@
-//! `rds-demo [--keep-running] [--large-mib N] [--no-progress]`; run it through
+//! `rds-demo [--repository zenodo|inveniordm] [--keep-running] [--large-mib N]
+//! [--no-progress]`; run it through
 //! `cargo xtask demo`, which builds the connector binaries first.
 
 use std::process::ExitCode;
 
-use rds_demo::{Demo, DemoOptions};
+use rds_demo::{Demo, DemoOptions, Repository};
 
-const USAGE: &str = "usage: rds-demo [--keep-running] [--large-mib N] [--no-progress]";
+const USAGE: &str =
+    "usage: rds-demo [--repository zenodo|inveniordm] [--keep-running] [--large-mib N] [--no-progress]";
 
 fn parse() -> Result<(DemoOptions, bool), String> {
     let mut opts = DemoOptions::default();
@@ -15,6 +17,13 @@ fn parse() -> Result<(DemoOptions, bool), String> {
         match arg.as_str() {
             "--keep-running" => keep = true,
             "--no-progress" => opts.progress = false,
+            "--repository" => {
+                opts.repository = args
+                    .next()
+                    .as_deref()
+                    .and_then(Repository::parse)
+                    .ok_or(format!("--repository takes one of {}", Repository::NAMES))?;
+            }
             "--large-mib" => {
                 opts.large_mib = args
                     .next()
@@ -38,7 +47,11 @@ async fn main() -> ExitCode {
         }
     };
     println!("Starting the Token Storage emulator, a WebDAV server with a sample research folder,");
-    println!("the Zenodo emulator, owncloud-connector and zenodo-connector ...");
+    println!(
+        "the {} emulator, owncloud-connector and {} ...",
+        opts.repository.title(),
+        opts.repository.connector()
+    );
     let demo = match Demo::start(&opts).await {
         Ok(d) => d,
         Err(e) => {
@@ -84,13 +97,10 @@ async fn main() -> ExitCode {
         );
         println!(
             "  curl -s -X GET {}/metadata/project -H 'content-type: application/json' -d '{{\"userId\": \"{}\"}}'",
-            s.zenodo_connector.url,
+            s.metadata.url,
             rds_demo::stack::USER
         );
-        println!(
-            "  curl -s {}/metrics | grep connector_",
-            s.zenodo_connector.url
-        );
+        println!("  curl -s {}/metrics | grep connector_", s.metadata.url);
         let _ = tokio::signal::ctrl_c().await;
         println!("stopping ...");
     }

@@ -1,5 +1,5 @@
 //! The services of the demo: emulators and a real WebDAV server in this process, the two
-//! connector binaries as child processes configured exactly as a deployment would be
+//! connector binaries (owncloud-connector and the repository's) as child processes configured exactly as a deployment would be
 //! (environment variables only).
 
 use std::net::TcpListener;
@@ -7,19 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::repository::{Repository, RepositoryEmulator};
+use crate::DemoError;
 use owncloud_emulator::WebDavServer;
 use test_support::token_storage::TokenStorage;
 use tokio::process::{Child, Command};
-use zenodo_emulator::ZenodoEmulator;
-
-use crate::DemoError;
 
 /// The RDS user of the demo and the secrets the services share.
 pub const USER: &str = "researcher";
 pub const OWNCLOUD_SERVICE: &str = "port-owncloud-demo";
-pub const ZENODO_SERVICE: &str = "port-zenodo";
 const WEBDAV_TOKEN: &str = "demo-owncloud-access-token";
-const ZENODO_TOKEN: &str = "demo-zenodo-access-token";
+/// The user's token at the repository.
+pub const REPOSITORY_TOKEN: &str = "demo-repository-access-token";
 
 /// A connector child process; killed when dropped, so no process outlives the demo.
 pub struct Connector {
@@ -52,9 +51,10 @@ impl Connector {
 pub struct Stack {
     pub token_storage: TokenStorage,
     pub webdav: WebDavServer,
-    pub zenodo: ZenodoEmulator,
+    pub repository: RepositoryEmulator,
     pub owncloud: Connector,
-    pub zenodo_connector: Connector,
+    /// The repository's metadata connector.
+    pub metadata: Connector,
 }
 
 /// Where the connector binaries are: `RDS_CONNECTOR_BIN_DIR`, else beside this executable
@@ -85,6 +85,8 @@ pub fn connector_binary(cargo: &str, name: &str) -> Result<PathBuf, DemoError> {
                 "owncloud-connector",
                 "-p",
                 "zenodo-connector",
+                "-p",
+                "inveniordm-connector",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
@@ -145,18 +147,19 @@ async fn spawn(
 
 impl Stack {
     /// Starts everything; `sample_root` is served by the WebDAV server.
-    pub async fn start(sample_root: &Path, log_dir: &Path) -> Result<Self, DemoError> {
+    pub async fn start(
+        sample_root: &Path,
+        log_dir: &Path,
+        repo: Repository,
+    ) -> Result<Self, DemoError> {
         let token_storage = TokenStorage::start().await;
         let webdav = WebDavServer::start(sample_root, USER, WEBDAV_TOKEN)
             .await
             .map_err(|e| DemoError::Setup(format!("WebDAV server: {e}")))?;
-        let zenodo = ZenodoEmulator::start()
-            .await
-            .map_err(|e| DemoError::Setup(format!("Zenodo emulator: {e}")))?;
-        zenodo.add_token(ZENODO_TOKEN, USER);
+        let repository = RepositoryEmulator::start(repo, USER, REPOSITORY_TOKEN).await?;
         // What RDS holds after the user connected both services in its UI.
         token_storage.add_token(USER, OWNCLOUD_SERVICE, WEBDAV_TOKEN);
-        token_storage.add_token(USER, ZENODO_SERVICE, ZENODO_TOKEN);
+        token_storage.add_token(USER, repo.service(), REPOSITORY_TOKEN);
 
         let bin_dir = binary_dir()?;
         let rds = [
@@ -183,28 +186,21 @@ impl Stack {
         ]);
         let owncloud = spawn("owncloud-connector", &bin_dir, log_dir, &env).await?;
         let mut env: Vec<(&str, String)> = rds.to_vec();
-        env.extend([
-            ("ZENODO_ADDRESS", zenodo.url().to_owned()),
-            ("ZENODO_OAUTH_CLIENT_ID", "demo-zenodo-client".to_owned()),
-            (
-                "ZENODO_OAUTH_CLIENT_SECRET",
-                "demo-zenodo-client-secret".to_owned(),
-            ),
-        ]);
-        let zenodo_connector = spawn("zenodo-connector", &bin_dir, log_dir, &env).await?;
+        env.extend(repository.connector_env());
+        let metadata = spawn(repo.connector(), &bin_dir, log_dir, &env).await?;
         Ok(Self {
             token_storage,
             webdav,
-            zenodo,
+            repository,
             owncloud,
-            zenodo_connector,
+            metadata,
         })
     }
 
     pub async fn stop(self) {
         self.owncloud.stop().await;
-        self.zenodo_connector.stop().await;
-        self.zenodo.stop().await;
+        self.metadata.stop().await;
+        self.repository.stop().await;
         self.webdav.stop().await;
         self.token_storage.stop().await;
     }

@@ -2,9 +2,11 @@
 //! that cuts a stalled stream without capping a healthy long one ([`watchdog`]), and
 //! digests computed while the bytes stream, to compare with what the provider stored
 //! ([`digest`]); and for providers that need an upload's length first, its body streamed,
-//! buffered or spooled, and its name flattened ([`upload`]).
+//! buffered or spooled, and its name flattened ([`upload`]), or cut into parts that are
+//! retried one by one for a provider's multipart transfer ([`parts`]).
 
 pub mod digest;
+pub mod parts;
 pub mod upload;
 pub mod watchdog;
 

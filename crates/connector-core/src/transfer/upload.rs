@@ -47,8 +47,13 @@ pub enum UploadBody {
     Stream { body: Option<ByteStream>, len: u64 },
     /// A small file read into memory.
     Memory(bytes::Bytes),
-    /// A spooled file on disk (removed by its owner afterwards).
-    File { path: PathBuf, len: u64 },
+    /// `len` bytes from `offset` of a spooled file on disk (removed by its owner
+    /// afterwards): a whole upload, or one part of it ([`super::parts`]).
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+    },
 }
 
 impl UploadBody {
@@ -77,15 +82,19 @@ impl UploadBody {
             UploadBody::Memory(bytes) => {
                 Ok(Box::pin(futures_util::stream::iter([Ok(bytes.clone())])))
             }
-            UploadBody::File { path, .. } => {
-                let file = std::fs::File::open(&*path).map_err(|_| {
+            UploadBody::File { path, offset, len } => {
+                use std::io::Seek as _;
+                let mut file = std::fs::File::open(&*path).map_err(|_| {
                     ConnectorError::Internal("cannot reopen the spooled upload".into())
                 })?;
-                let stream = tokio_util::io::ReaderStream::with_capacity(
-                    tokio::fs::File::from_std(file),
+                file.seek(std::io::SeekFrom::Start(*offset)).map_err(|_| {
+                    ConnectorError::Internal("cannot seek in the spooled upload".into())
+                })?;
+                let range = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(file), *len);
+                Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                    range,
                     256 * 1024,
-                );
-                Ok(Box::pin(stream))
+                )))
             }
         }
     }
@@ -130,11 +139,11 @@ fn too_large(spool: &Spool<'_>) -> ConnectorError {
     ))
 }
 
-fn broke_off(e: std::io::Error) -> ConnectorError {
+pub(super) fn broke_off(e: std::io::Error) -> ConnectorError {
     ConnectorError::BadRequest(format!("the upload broke off: {e}"))
 }
 
-fn io_error(e: std::io::Error) -> ConnectorError {
+pub(super) fn io_error(e: std::io::Error) -> ConnectorError {
     match e.kind() {
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => no_space(),
         _ => ConnectorError::Internal("cannot write the temporary upload file".into()),
@@ -205,6 +214,7 @@ pub async fn prepare(upload: Upload, spool: Spool<'_>) -> Result<Prepared, Conne
     Ok(Prepared {
         body: UploadBody::File {
             path: path.to_path_buf(),
+            offset: 0,
             len,
         },
         spool: Some(path),
