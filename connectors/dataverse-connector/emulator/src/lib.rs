@@ -25,8 +25,14 @@
 //! Every request is logged ([`DataverseEmulator::requests`]) without header values, so a
 //! token never lands in the log.
 
+mod files;
 mod handlers;
+mod render;
+mod search;
 mod state;
+mod store;
+mod validate;
+mod vocab;
 
 use std::sync::{Arc, Mutex};
 
@@ -64,6 +70,7 @@ impl DataverseEmulator {
             options,
             // The root collection is DvObject 1; datasets and files follow.
             next_id: 1,
+            ingest_polls: 2,
             files_dir: files.path().to_path_buf(),
             ..State::default()
         }));
@@ -141,8 +148,15 @@ impl DataverseEmulator {
 
     /// The next publishes answer 202 (a `PrePublishDataset` workflow) and hold a
     /// `Workflow` lock for `polls` polls; the version is released when it goes.
+    /// `0` turns the workflow off again (publishes release at once, 200).
     pub fn publish_workflow(&self, polls: usize) {
-        lock(&self.state).publish_workflow = Some(polls);
+        lock(&self.state).publish_workflow = (polls > 0).then_some(polls);
+    }
+
+    /// How many polls of `GET .../locks` an Ingest lock (tabular files) lasts; 2 unless
+    /// changed (0: no lock).
+    pub fn ingest_lock_polls(&self, polls: usize) {
+        lock(&self.state).ingest_polls = polls;
     }
 
     fn push_fault(&self, filter: Option<(&str, &str)>, n: usize, fault: Fault) {

@@ -177,7 +177,6 @@ pub(crate) struct StoreObject {
     pub complete: bool,
     /// Multipart: part count, part size, received parts (number → ETag md5 hex).
     pub multipart: Option<MultipartUpload>,
-    pub expected_size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +203,8 @@ pub(crate) struct State {
     pub corrupt_uploads: usize,
     /// Next publishes answer 202 with a Workflow lock held this many polls.
     pub publish_workflow: Option<usize>,
+    /// Polls an Ingest lock lasts after a tabular file is added.
+    pub ingest_polls: usize,
     /// storage identifier → object.
     pub objects: HashMap<String, StoreObject>,
     pub down: bool,
