@@ -15,8 +15,8 @@ use sha2::digest::DynDigest;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::handlers::{
-    add_lock, blocks_update, caller, error, find_dataset, lock, ok, param, pick_version, tri,
-    user, Shared,
+    add_lock, blocks_update, caller, error, find_dataset, lock, ok, param, pick_version, tri, user,
+    Shared,
 };
 use crate::render;
 use crate::state::{ChecksumType, FileEntry, State, StoredFile, Version};
@@ -124,9 +124,7 @@ fn next_name(name: &str) -> String {
         None => (name, None),
     };
     let base = match base.rfind('-') {
-        Some(i)
-            if i + 1 < base.len() && base[i + 1..].chars().all(|c| c.is_ascii_digit()) =>
-        {
+        Some(i) if i + 1 < base.len() && base[i + 1..].chars().all(|c| c.is_ascii_digit()) => {
             let n: u64 = base[i + 1..].parse().unwrap_or(0);
             format!("{}-{}", &base[..i], n + 1)
         }
@@ -289,7 +287,10 @@ fn register(
     let id = find_dataset(req, &g, id)?;
     // `step_015_auto_check_permissions`.
     if g.datasets.get(&id).is_none_or(|d| d.owner != user) {
-        return Err(error(403, "You do not have permission to edit this dataset."));
+        return Err(error(
+            403,
+            "You do not have permission to edit this dataset.",
+        ));
     }
     let meta: Value = match json_data {
         None => json!({}),
@@ -356,8 +357,16 @@ fn register(
     }
     let now = render::timestamp();
     if d.draft.is_none() {
-        let files = d.released.last().map(|r| r.files.clone()).unwrap_or_default();
-        let fields = d.released.last().map(|r| r.fields.clone()).unwrap_or_default();
+        let files = d
+            .released
+            .last()
+            .map(|r| r.files.clone())
+            .unwrap_or_default();
+        let fields = d
+            .released
+            .last()
+            .map(|r| r.fields.clone())
+            .unwrap_or_default();
         let license = d.released.last().and_then(|r| r.license.clone());
         d.draft = Some(Version {
             id: version_id,
@@ -378,7 +387,12 @@ fn register(
         .files
         .iter()
         .find(|f| f.stored.checksum_value == file.checksum_value)
-        .map(|f| format!("This file has the same content as {} that is in the dataset. ", f.stored.label));
+        .map(|f| {
+            format!(
+                "This file has the same content as {} that is in the dataset. ",
+                f.stored.label
+            )
+        });
     let label = unique_label(draft, dir.as_deref(), &file.label);
     let content_type = content_type_of(file.content_type.as_deref(), &label);
     let tab_ingest = json_flag(&meta, "tabIngest").unwrap_or(true);
@@ -399,7 +413,12 @@ fn register(
         categories: meta
             .get("categories")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         restricted: json_flag(&meta, "restrict").unwrap_or(false),
         storage_identifier: file.storage_identifier,
@@ -436,9 +455,11 @@ struct NewFile {
 /// (`DataAccess.uploadToDatasetAllowed`). The checksum is stored as given, unverified.
 fn direct_file(g: &mut State, id: u64, meta: &Value) -> Result<NewFile, HttpResponse> {
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned);
-    let (Some(sid), Some(name), Some(mime)) =
-        (text("storageIdentifier"), text("fileName"), text("mimeType"))
-    else {
+    let (Some(sid), Some(name), Some(mime)) = (
+        text("storageIdentifier"),
+        text("fileName"),
+        text("mimeType"),
+    ) else {
         return Err(error(400, NOT_ADDED));
     };
     let Some(obj) = g
@@ -500,7 +521,7 @@ pub(crate) async fn list(
     match param(&req, "orderCriteria").as_deref() {
         None | Some("NameAZ") => files.sort_by(|a, b| a.stored.label.cmp(&b.stored.label)),
         Some("NameZA") => files.sort_by(|a, b| b.stored.label.cmp(&a.stored.label)),
-        Some("Newest") => files.sort_by(|a, b| b.stored.id.cmp(&a.stored.id)),
+        Some("Newest") => files.sort_by_key(|f| std::cmp::Reverse(f.stored.id)),
         Some("Oldest") => files.sort_by_key(|f| f.stored.id),
         Some("Size") => files.sort_by_key(|f| f.stored.size),
         Some("Type") => files.sort_by(|a, b| a.stored.content_type.cmp(&b.stored.content_type)),
@@ -508,8 +529,12 @@ pub(crate) async fn list(
         Some(o) => return error(400, &format!("Invalid order criteria: {o}")),
     }
     let total = files.len();
-    let offset = param(&req, "offset").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let limit = param(&req, "limit").and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+    let offset = param(&req, "offset")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let limit = param(&req, "limit")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
     let data: Vec<Value> = files
         .into_iter()
         .skip(offset)
@@ -545,7 +570,9 @@ pub(crate) async fn delete(
         )
     };
     if d.owner != user {
-        return failed(&format!("User @{user} is not permitted to perform requested action."));
+        return failed(&format!(
+            "User @{user} is not permitted to perform requested action."
+        ));
     }
     if blocks_update(d) {
         return failed("Dataset cannot be edited due to dataset lock.");

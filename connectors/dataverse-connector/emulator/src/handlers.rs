@@ -80,7 +80,10 @@ fn query(req: &HttpRequest) -> Vec<(String, String)> {
 }
 
 pub(crate) fn param(req: &HttpRequest, name: &str) -> Option<String> {
-    query(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    query(req)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 pub(crate) fn params(req: &HttpRequest, name: &str) -> Vec<String> {
@@ -248,7 +251,11 @@ fn is_json(req: &HttpRequest) -> Option<bool> {
     req.headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .map(|ct| ct.trim().to_ascii_lowercase().starts_with("application/json"))
+        .map(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
 }
 
 /// `POST /api/dataverses/{alias}/datasets` (`Dataverses.createDataset`, SOURCES.md §2).
@@ -342,7 +349,12 @@ pub(crate) fn pick_version<'a>(
     user: Option<&str>,
 ) -> Result<&'a Version, HttpResponse> {
     let owner = user == Some(d.owner.as_str());
-    let missing = || error(404, &format!("Dataset version {v} of dataset {} not found", d.id));
+    let missing = || {
+        error(
+            404,
+            &format!("Dataset version {v} of dataset {} not found", d.id),
+        )
+    };
     match v {
         ":draft" => {
             if d.draft.is_some() && !owner {
@@ -444,7 +456,11 @@ pub(crate) async fn update_draft(
     let now = render::timestamp();
     if d.draft.is_none() {
         // `CreateDatasetVersionCommand` from the latest released version.
-        let files = d.released.last().map(|r| r.files.clone()).unwrap_or_default();
+        let files = d
+            .released
+            .last()
+            .map(|r| r.files.clone())
+            .unwrap_or_default();
         d.draft = Some(Version {
             id: version_id,
             fields: Vec::new(),
@@ -539,7 +555,7 @@ pub(crate) async fn get_locks(
     if let Some(t) = &wanted {
         // `@QueryParam("type") DatasetLock.Reason`: not a reason → the container's 404.
         if !LOCK_REASONS.contains(&t.as_str()) {
-            return not_found().await;
+            return unknown_route();
         }
     }
     let Some(d) = st.datasets.get(&id) else {
@@ -582,7 +598,8 @@ fn release(d: &mut Dataset, major: bool) {
     for f in &mut v.files {
         f.released = true;
     }
-    d.publication_date.get_or_insert_with(|| now.get(..10).unwrap_or(&now).to_owned());
+    d.publication_date
+        .get_or_insert_with(|| now.get(..10).unwrap_or(&now).to_owned());
     d.released.push(v);
 }
 
@@ -631,7 +648,10 @@ pub(crate) async fn publish(
         let reasons: Vec<&str> = d.locks.iter().map(|l| l.reason.as_str()).collect();
         return error(
             403,
-            &format!("This dataset is locked. Reason: {}. Please try publishing later.", reasons.join(",")),
+            &format!(
+                "This dataset is locked. Reason: {}. Please try publishing later.",
+                reasons.join(",")
+            ),
         );
     }
     if !collection_published(&d.collection) {
@@ -642,11 +662,17 @@ pub(crate) async fn publish(
     }
     if !major {
         let Some(last) = d.released.last() else {
-            return error(403, "Cannot publish as minor version. Re-try as major release.");
+            return error(
+                403,
+                "Cannot publish as minor version. Re-try as major release.",
+            );
         };
         let ids = |v: &Version| v.files.iter().map(|f| f.stored.id).collect::<Vec<_>>();
         if ids(last) != ids(draft) {
-            return error(403, "Cannot release as minor version. Re-try as major release.");
+            return error(
+                403,
+                "Cannot release as minor version. Re-try as major release.",
+            );
         }
     }
     if draft.license.is_none() {
@@ -671,7 +697,8 @@ pub(crate) async fn publish(
         };
         let _ = owner;
         let data = dataset_json(&st, d);
-        return HttpResponse::Accepted().json(json!({"status": "WORKFLOW_IN_PROGRESS", "data": data}));
+        return HttpResponse::Accepted()
+            .json(json!({"status": "WORKFLOW_IN_PROGRESS", "data": data}));
     }
     release(d, major);
     let Some(d) = st.datasets.get(&id) else {
@@ -681,27 +708,47 @@ pub(crate) async fn publish(
 }
 
 pub(crate) async fn not_found() -> HttpResponse {
+    unknown_route()
+}
+
+/// An unknown route or an unconvertible parameter (the container's 404).
+pub(crate) fn unknown_route() -> HttpResponse {
     error(404, "API endpoint does not exist on this server. Please check your code for typos, or consult our API guide at http://guides.dataverse.org.")
 }
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     use crate::{files, search, store};
-    cfg.route(
-        "/api/dataverses/{alias}/datasets",
-        web::post().to(create),
-    )
-    .route("/api/search", web::get().to(search::search))
-    .route("/api/datasets/mpupload", web::put().to(store::complete))
-    .route("/api/datasets/mpupload", web::delete().to(store::abort))
-    .route("/api/datasets/{id}", web::get().to(get_dataset))
-    .route("/api/datasets/{id}/locks", web::get().to(get_locks))
-    .route("/api/datasets/{id}/actions/:publish", web::post().to(publish))
-    .route("/api/datasets/{id}/add", web::post().to(files::add))
-    .route("/api/datasets/{id}/uploadurls", web::get().to(store::upload_urls))
-    .route("/api/datasets/{id}/versions/{v}", web::get().to(get_version))
-    .route("/api/datasets/{id}/versions/{v}", web::put().to(update_draft))
-    .route("/api/datasets/{id}/versions/{v}", web::delete().to(delete_draft))
-    .route("/api/datasets/{id}/versions/{v}/files", web::get().to(files::list))
-    .route("/api/files/{id}", web::delete().to(files::delete))
-    .route("/s3/{key}", web::put().to(store::put_object));
+    cfg.route("/api/dataverses/{alias}/datasets", web::post().to(create))
+        .route("/api/search", web::get().to(search::search))
+        .route("/api/datasets/mpupload", web::put().to(store::complete))
+        .route("/api/datasets/mpupload", web::delete().to(store::abort))
+        .route("/api/datasets/{id}", web::get().to(get_dataset))
+        .route("/api/datasets/{id}/locks", web::get().to(get_locks))
+        .route(
+            "/api/datasets/{id}/actions/:publish",
+            web::post().to(publish),
+        )
+        .route("/api/datasets/{id}/add", web::post().to(files::add))
+        .route(
+            "/api/datasets/{id}/uploadurls",
+            web::get().to(store::upload_urls),
+        )
+        .route(
+            "/api/datasets/{id}/versions/{v}",
+            web::get().to(get_version),
+        )
+        .route(
+            "/api/datasets/{id}/versions/{v}",
+            web::put().to(update_draft),
+        )
+        .route(
+            "/api/datasets/{id}/versions/{v}",
+            web::delete().to(delete_draft),
+        )
+        .route(
+            "/api/datasets/{id}/versions/{v}/files",
+            web::get().to(files::list),
+        )
+        .route("/api/files/{id}", web::delete().to(files::delete))
+        .route("/s3/{key}", web::put().to(store::put_object));
 }

@@ -43,8 +43,8 @@ use futures_util::FutureExt as _;
 use serde_json::Value;
 
 use handlers::{lock, Shared};
-use state::{Fault, State};
 pub use state::{ChecksumType, LoggedRequest, Options, StoredFile};
+use state::{Fault, State};
 use test_support::server_thread::ServerThread;
 
 /// A running emulator. Dropping it stops the server; stored files go with it.

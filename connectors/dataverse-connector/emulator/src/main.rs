@@ -19,7 +19,10 @@ fn main() -> ExitCode {
             .ok_or("cannot create the sample dataset")?;
         let announcement = Announcement::default()
             .env("DATAVERSE_ADDRESS", emulator.url())
-            .env("DATAVERSE_CONTACT_EMAIL", format!("{}@example.org", inv.user))
+            .env(
+                "DATAVERSE_CONTACT_EMAIL",
+                format!("{}@example.org", inv.user),
+            )
             .hook("CONFORMANCE_PROJECT", project.to_string());
         Ok((announcement, emulator))
     })

@@ -28,7 +28,12 @@ fn subjects(v: &Version) -> Vec<String> {
         .find(|f| f.get("typeName").and_then(Value::as_str) == Some("subject"))
         .and_then(|f| f.get("value"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -99,7 +104,9 @@ pub(crate) async fn search(req: HttpRequest, st: web::Data<Shared>) -> HttpRespo
         }
     }
     // `getNumberOfResultsPerPage`: 0 → 10, over 1000 refused.
-    let per_page: i64 = param(&req, "per_page").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let per_page: i64 = param(&req, "per_page")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let per_page = match per_page {
         0 => 10,
         n if n < 0 => {
@@ -116,7 +123,9 @@ pub(crate) async fn search(req: HttpRequest, st: web::Data<Shared>) -> HttpRespo
         }
         n => n as usize,
     };
-    let start: usize = param(&req, "start").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let start: usize = param(&req, "start")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let types = params(&req, "type");
     let wants_datasets = types.is_empty() || types.iter().any(|t| t == "dataset");
     // `fq=publicationStatus:<Status>` is honoured; other filter queries are not emulated.

@@ -45,7 +45,10 @@ pub(crate) async fn upload_urls(
         return error(404, &format!("Dataset with ID {id} not found."));
     };
     if d.owner != who {
-        return error(403, "You are not permitted to upload files to this dataset.");
+        return error(
+            403,
+            "You are not permitted to upload files to this dataset.",
+        );
     }
     let pid = render::persistent_id(&g, d);
     let Some(part_size) = g.options.direct_upload else {
@@ -58,7 +61,7 @@ pub(crate) async fn upload_urls(
     let size: u64 = match param(&req, "size").map(|s| s.parse()) {
         None => 0,
         Some(Ok(n)) => n,
-        Some(Err(_)) => return super::handlers::not_found().await,
+        Some(Err(_)) => return crate::handlers::unknown_route(),
     };
     if let Some(max) = g.options.max_file_bytes {
         if size > max {
@@ -142,7 +145,11 @@ pub(crate) async fn put_object(
         );
     }
     if !headers.contains_key("content-length") {
-        return s3_error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+        return s3_error(
+            411,
+            "MissingContentLength",
+            "You must provide the Content-Length HTTP header.",
+        );
     }
     let part: Option<u64> = param(&req, "partNumber").and_then(|p| p.parse().ok());
     let (path, corrupt) = {
@@ -152,9 +159,7 @@ pub(crate) async fn put_object(
         };
         let path = match (&obj.multipart, part) {
             (None, None) => {
-                let tagged = headers
-                    .get("x-amz-tagging")
-                    .and_then(|v| v.to_str().ok())
+                let tagged = headers.get("x-amz-tagging").and_then(|v| v.to_str().ok())
                     == Some("dv-state=temp");
                 if !tagged {
                     return s3_error(
@@ -170,17 +175,19 @@ pub(crate) async fn put_object(
                     return s3_error(404, "NoSuchUpload", "The specified upload does not exist.");
                 }
                 if n == 0 || n > mp.parts {
-                    return s3_error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
+                    return s3_error(
+                        400,
+                        "InvalidArgument",
+                        "Part number must be an integer between 1 and 10000, inclusive",
+                    );
                 }
                 obj.path.with_extension(format!("part{n}"))
             }
-            _ => {
-                return s3_error(
-                    403,
-                    "SignatureDoesNotMatch",
-                    "The request signature we calculated does not match the signature you provided.",
-                )
-            }
+            _ => return s3_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            ),
         };
         let corrupt = g.corrupt_uploads > 0;
         g.corrupt_uploads = g.corrupt_uploads.saturating_sub(1);
@@ -305,7 +312,11 @@ pub(crate) async fn complete(
             total += len;
         }
     }
-    let joined = if ok_parts { join(&path, mp.parts).await } else { None };
+    let joined = if ok_parts {
+        join(&path, mp.parts).await
+    } else {
+        None
+    };
     remove_parts(&path, mp.parts).await;
     let mut g = lock(&st);
     match joined {

@@ -132,7 +132,11 @@ fn parse_primitive(def: &Field, value: &Value) -> Result<Value, String> {
                 def.name
             ));
         };
-        items.iter().map(one).collect::<Result<Vec<_>, _>>().map(Value::Array)
+        items
+            .iter()
+            .map(one)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
     } else {
         if value.is_array() {
             return Err(format!(
@@ -158,7 +162,9 @@ fn parse_compound(def: &Field, value: &Value) -> Result<Value, String> {
             let child_name = child.get("typeName").and_then(Value::as_str).unwrap_or(key);
             match vocab::field(child_name) {
                 Some(c) if c.parent == Some(def.name) => {}
-                Some(_) => return Err(format!("field {child_name} is not a child of {}", def.name)),
+                Some(_) => {
+                    return Err(format!("field {child_name} is not a child of {}", def.name))
+                }
                 None => continue,
             }
             if let Some(parsed) = parse_field(child)? {
@@ -174,7 +180,11 @@ fn parse_compound(def: &Field, value: &Value) -> Result<Value, String> {
                 def.name
             ));
         };
-        items.iter().map(one).collect::<Result<Vec<_>, _>>().map(Value::Array)
+        items
+            .iter()
+            .map(one)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
     } else {
         one(value)
     }
@@ -188,7 +198,9 @@ fn is_empty(v: &Value) -> bool {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
         Value::Array(a) => a.iter().all(is_empty),
-        Value::Object(o) => o.values().all(|f| is_empty(f.get("value").unwrap_or(&Value::Null))),
+        Value::Object(o) => o
+            .values()
+            .all(|f| is_empty(f.get("value").unwrap_or(&Value::Null))),
         _ => false,
     }
 }
@@ -224,7 +236,9 @@ pub(crate) fn validate(fields: &[Value]) -> Result<(), String> {
         };
         for item in items {
             if def.is_compound() {
-                let Some(obj) = item.as_object() else { continue };
+                let Some(obj) = item.as_object() else {
+                    continue;
+                };
                 if is_empty(item) {
                     continue;
                 }
