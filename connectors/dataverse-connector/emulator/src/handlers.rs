@@ -530,6 +530,36 @@ pub(crate) async fn delete_draft(
     ok(json!({ "message": format!("Draft version of dataset {id} deleted") }))
 }
 
+/// `DELETE /api/datasets/{id}` (`Datasets.deleteDataset`): only an unpublished dataset
+/// with one version goes (`DestroyDatasetCommand`).
+pub(crate) async fn delete_dataset(
+    req: HttpRequest,
+    id: web::Path<String>,
+    st: web::Data<Shared>,
+) -> HttpResponse {
+    let mut st = lock(&st);
+    let user = tri!(user(&req, &st));
+    let id = tri!(find_dataset(&req, &st, &id));
+    let Some(d) = st.datasets.get(&id) else {
+        return error(404, &format!("Dataset with ID {id} not found."));
+    };
+    if d.owner != user {
+        return not_permitted(Some(&user));
+    }
+    if !d.released.is_empty() {
+        return error(401, "Only superusers can delete published datasets");
+    }
+    if !d.locks.is_empty() {
+        return error(403, EDIT_LOCKED);
+    }
+    if let Some(d) = st.datasets.remove(&id) {
+        for f in d.draft.iter().flat_map(|v| &v.files) {
+            let _ = std::fs::remove_file(&f.stored.path);
+        }
+    }
+    ok(json!({ "message": format!("Dataset {id} deleted") }))
+}
+
 const LOCK_REASONS: &[&str] = &[
     "Ingest",
     "Workflow",
@@ -717,12 +747,16 @@ pub(crate) fn unknown_route() -> HttpResponse {
 }
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    use crate::{files, search, store};
+    use crate::{files, info, search, store};
     cfg.route("/api/dataverses/{alias}/datasets", web::post().to(create))
         .route("/api/search", web::get().to(search::search))
         .route("/api/datasets/mpupload", web::put().to(store::complete))
         .route("/api/datasets/mpupload", web::delete().to(store::abort))
-        .route("/api/datasets/{id}", web::get().to(get_dataset))
+        .route("/api/users/:me", web::get().to(info::me))
+    .route("/api/licenses", web::get().to(info::licenses))
+    .route("/api/info/version", web::get().to(info::version))
+    .route("/api/datasets/{id}", web::get().to(get_dataset))
+    .route("/api/datasets/{id}", web::delete().to(delete_dataset))
         .route("/api/datasets/{id}/locks", web::get().to(get_locks))
         .route(
             "/api/datasets/{id}/actions/:publish",

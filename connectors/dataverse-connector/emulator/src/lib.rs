@@ -27,6 +27,7 @@
 
 mod files;
 mod handlers;
+mod info;
 mod render;
 mod search;
 mod state;
@@ -102,9 +103,10 @@ impl DataverseEmulator {
 
     /// Accepts `token` as the API token of `user` (e-mail `{user}@example.org`).
     pub fn add_token(&self, token: &str, user: &str) {
-        lock(&self.state)
-            .tokens
-            .insert(token.to_owned(), user.to_owned());
+        let mut st = lock(&self.state);
+        st.tokens.insert(token.to_owned(), user.to_owned());
+        let next = st.user_ids.len() as u64 + 1;
+        st.user_ids.entry(user.to_owned()).or_insert(next);
     }
 
     /// A dataset as `GET /api/datasets/{id}` renders `data` for its owner.

@@ -194,6 +194,8 @@ pub(crate) struct State {
     pub files_dir: PathBuf,
     /// token → user name.
     pub tokens: HashMap<String, String>,
+    /// user name → AuthenticatedUser id.
+    pub user_ids: HashMap<String, u64>,
     /// alias → published.
     pub collections: BTreeMap<String, bool>,
     pub datasets: BTreeMap<u64, Dataset>,

@@ -1077,3 +1077,36 @@ async fn uploads_are_streamed_to_disk() {
         8 * 1024 * 1024
     );
 }
+
+#[tokio::test]
+async fn me_licenses_and_whole_dataset_delete() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let (s, b) = c.get("/api/users/:me").await;
+    assert_eq!(s, 200);
+    assert_eq!(b["data"]["identifier"], "@alice");
+    assert_eq!(b["data"]["email"], "alice@example.org");
+    let (s, b) = Client::new(&e, None).get("/api/users/:me").await;
+    assert_eq!((s, message(&b)), (400, "User with token null not found."));
+    let (s, b) = Client::new(&e, Some("nope")).get("/api/users/:me").await;
+    assert_eq!((s, message(&b)), (401, "Bad API key"));
+    let (s, b) = Client::new(&e, None).get("/api/licenses").await;
+    assert_eq!(s, 200);
+    assert_eq!(b["data"][0]["name"], "CC0 1.0");
+    assert_eq!(b["data"][1]["rightsIdentifier"], "CC-BY-4.0");
+
+    let id = c.new_dataset().await;
+    let (s, b) = c.delete(&format!("/api/datasets/{id}")).await;
+    assert_eq!((s, &b["data"]["message"]), (200, &json!(format!("Dataset {id} deleted"))));
+    let id = c.new_dataset().await;
+    c.post(&format!("/api/datasets/{id}/actions/:publish?type=major")).await;
+    let (s, b) = c.delete(&format!("/api/datasets/{id}")).await;
+    assert_eq!((s, message(&b)), (401, "Only superusers can delete published datasets"));
+}
+
+#[test]
+fn sizes_print_as_dataverse_prints_them() {
+    assert_eq!(files::human(1023), "1023 B");
+    assert_eq!(files::human(1536), "1.5 KB");
+    assert_eq!(files::human(2 * 1024 * 1024 * 1024), "2.0 GB");
+}
