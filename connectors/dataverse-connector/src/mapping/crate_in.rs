@@ -154,10 +154,11 @@ fn license(g: &Graph, v: &Value) -> Option<License> {
     }
     let e = g.resolve(v)?;
     let id = e.get("@id").and_then(Value::as_str);
+    let is_url = |s: &String| s.starts_with("http://") || s.starts_with("https://");
     let candidates = [
         text(e.get("identifier")),
-        id.filter(|i| !i.starts_with('#')).map(str::to_owned),
-        text(e.get("url")),
+        id.map(str::to_owned).filter(is_url),
+        text(e.get("url")).filter(is_url),
         text(e.get("name")),
     ];
     // A stock license by any of its names wins; else the entity's name and URL as given.
