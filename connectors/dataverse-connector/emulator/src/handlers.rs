@@ -750,13 +750,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     use crate::{files, info, search, store};
     cfg.route("/api/dataverses/{alias}/datasets", web::post().to(create))
         .route("/api/search", web::get().to(search::search))
+        .route("/api/mydata/retrieve", web::get().to(search::mydata))
         .route("/api/datasets/mpupload", web::put().to(store::complete))
         .route("/api/datasets/mpupload", web::delete().to(store::abort))
         .route("/api/users/:me", web::get().to(info::me))
-    .route("/api/licenses", web::get().to(info::licenses))
-    .route("/api/info/version", web::get().to(info::version))
-    .route("/api/datasets/{id}", web::get().to(get_dataset))
-    .route("/api/datasets/{id}", web::delete().to(delete_dataset))
+        .route("/api/licenses", web::get().to(info::licenses))
+        .route("/api/info/version", web::get().to(info::version))
+        .route("/api/datasets/{id}", web::get().to(get_dataset))
+        .route("/api/datasets/{id}", web::delete().to(delete_dataset))
         .route("/api/datasets/{id}/locks", web::get().to(get_locks))
         .route(
             "/api/datasets/{id}/actions/:publish",

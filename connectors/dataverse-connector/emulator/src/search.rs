@@ -177,3 +177,105 @@ pub(crate) async fn search(req: HttpRequest, st: web::Data<Shared>) -> HttpRespo
         "count_in_response": items.len(),
     }))
 }
+
+/// `SearchConstants.NUM_SOLR_DOCS_TO_RETRIEVE`: MyData's fixed page size.
+const MYDATA_PAGE: usize = 10;
+
+/// MyData's own envelope, always HTTP 200 (`DataRetrieverAPI.myDataAsJson`,
+/// `getJSONErrorString`).
+fn mydata_answer(body: Value) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+/// `GET /api/mydata/retrieve` (`DataRetrieverAPI.retrieveMyDataAsJsonString`, SOURCES.md
+/// §8): objects the caller holds a role on — the emulated owner holds Admin (role id 1) on
+/// its datasets; `role_ids` required, `published_states` (default all), `dvobject_types`,
+/// `selected_page` (1-based, 10 a page).
+pub(crate) async fn mydata(req: HttpRequest, st: web::Data<Shared>) -> HttpResponse {
+    let g = lock(&st);
+    // `@AuthRequired`: a bad token fails in the filter; no token in `verifyAuth`.
+    let who = tri!(caller(&req, &g));
+    let Some(who) = who else {
+        return mydata_answer(json!({
+            "success": false,
+            "error_message": "Only authenticated users can perform the requested operation",
+        }));
+    };
+    let empty = |message: &str| {
+        mydata_answer(json!({
+            "success": true,
+            "message": message,
+            "data": {"pagination": {"isNecessary": false, "numResults": 0, "docsPerPage": MYDATA_PAGE},
+                     "items": [], "total_count": 0, "start": 0},
+        }))
+    };
+    let roles = params(&req, "role_ids");
+    if roles.is_empty() {
+        return empty("No results. Please select at least one Role.");
+    }
+    let types = params(&req, "dvobject_types");
+    if !types.is_empty() && !types.iter().any(|t| t == "Dataset") {
+        return empty("Sorry, no results were found.");
+    }
+    let states = params(&req, "published_states");
+    let holds_admin = roles.iter().any(|r| r == "1");
+    let page: usize = param(&req, "selected_page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let mut cards = Vec::new();
+    for d in g.datasets.values().rev() {
+        if d.owner != who || !holds_admin {
+            continue;
+        }
+        let versions = d.draft.iter().chain(d.released.last());
+        for v in versions {
+            let mut c = card(&g, d, v, true);
+            let statuses: Vec<String> = c["publicationStatuses"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !states.is_empty() && !states.iter().any(|s| statuses.contains(s)) {
+                continue;
+            }
+            let draft = v.number.is_none();
+            c["is_draft_state"] = json!(draft);
+            c["is_unpublished_state"] = json!(d.released.is_empty());
+            c["is_published"] = json!(!draft);
+            c["parent_alias"] = json!(d.collection);
+            c["user_roles"] = json!(["Admin"]);
+            cards.push(c);
+        }
+    }
+    if cards.is_empty() {
+        return empty("Sorry, no results were found.");
+    }
+    let total = cards.len();
+    let start = (page - 1) * MYDATA_PAGE;
+    let items: Vec<Value> = cards.into_iter().skip(start).take(MYDATA_PAGE).collect();
+    let pages = total.div_ceil(MYDATA_PAGE);
+    mydata_answer(json!({
+        "success": true,
+        "data": {
+            "pagination": {
+                "isNecessary": pages > 1,
+                "numResults": total,
+                "docsPerPage": MYDATA_PAGE,
+                "selectedPageNumber": page,
+                "pageCount": pages,
+                "hasNextPageNumber": page < pages,
+                "nextPageNumber": if page < pages { page + 1 } else { page },
+                "startCardNumber": start + 1,
+                "endCardNumber": (start + items.len()),
+            },
+            "items": items,
+            "total_count": total,
+            "start": start,
+        },
+    }))
+}

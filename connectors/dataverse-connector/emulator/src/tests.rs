@@ -1097,11 +1097,18 @@ async fn me_licenses_and_whole_dataset_delete() {
 
     let id = c.new_dataset().await;
     let (s, b) = c.delete(&format!("/api/datasets/{id}")).await;
-    assert_eq!((s, &b["data"]["message"]), (200, &json!(format!("Dataset {id} deleted"))));
+    assert_eq!(
+        (s, &b["data"]["message"]),
+        (200, &json!(format!("Dataset {id} deleted")))
+    );
     let id = c.new_dataset().await;
-    c.post(&format!("/api/datasets/{id}/actions/:publish?type=major")).await;
+    c.post(&format!("/api/datasets/{id}/actions/:publish?type=major"))
+        .await;
     let (s, b) = c.delete(&format!("/api/datasets/{id}")).await;
-    assert_eq!((s, message(&b)), (401, "Only superusers can delete published datasets"));
+    assert_eq!(
+        (s, message(&b)),
+        (401, "Only superusers can delete published datasets")
+    );
 }
 
 #[test]
@@ -1109,4 +1116,37 @@ fn sizes_print_as_dataverse_prints_them() {
     assert_eq!(files::human(1023), "1023 B");
     assert_eq!(files::human(1536), "1.5 KB");
     assert_eq!(files::human(2 * 1024 * 1024 * 1024), "2.0 GB");
+}
+
+#[tokio::test]
+async fn mydata_lists_the_callers_datasets_in_its_own_envelope() {
+    let e = emulator(Options::default()).await;
+    let alice = Client::new(&e, Some(TOKEN));
+    let bob = Client::new(&e, Some("bob-token"));
+    for _ in 0..11 {
+        alice.new_dataset().await;
+    }
+    let b1 = bob.new_dataset().await;
+    bob.post(&format!("/api/datasets/{b1}/actions/:publish?type=major"))
+        .await;
+    let q =
+        "/api/mydata/retrieve?dvobject_types=Dataset&published_states=Draft&role_ids=1&role_ids=6";
+    let (s, b) = alice.get(q).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["success"], true);
+    assert_eq!(b["data"]["total_count"], 11);
+    assert_eq!(b["data"]["items"].as_array().unwrap().len(), 10);
+    let (_, b) = alice.get(&format!("{q}&selected_page=2")).await;
+    assert_eq!(b["data"]["items"].as_array().unwrap().len(), 1);
+    let (s, b) = alice
+        .get("/api/mydata/retrieve?dvobject_types=Dataset")
+        .await;
+    assert_eq!(
+        (s, message(&b)),
+        (200, "No results. Please select at least one Role.")
+    );
+    let (s, b) = Client::new(&e, None).get(q).await;
+    assert_eq!((s, &b["success"]), (200, &json!(false)));
+    let (_, b) = bob.get(q).await;
+    assert_eq!(message(&b), "Sorry, no results were found.");
 }
