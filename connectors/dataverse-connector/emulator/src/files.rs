@@ -283,15 +283,9 @@ fn register(
     st: &Shared,
 ) -> Result<HttpResponse, HttpResponse> {
     let mut g = lock(st);
-    let user = user(req, &g)?;
+    // `getRequestUser`: a guest gets as far as the permission check.
+    let who = caller(req, &g)?;
     let id = find_dataset(req, &g, id)?;
-    // `step_015_auto_check_permissions`.
-    if g.datasets.get(&id).is_none_or(|d| d.owner != user) {
-        return Err(error(
-            403,
-            "You do not have permission to edit this dataset.",
-        ));
-    }
     let meta: Value = match json_data {
         None => json!({}),
         Some(s) => serde_json::from_str(s)
@@ -299,6 +293,16 @@ fn register(
             .filter(Value::is_object)
             .ok_or_else(|| error(400, "Error in parsing provided json"))?,
     };
+    // `step_015_auto_check_permissions`.
+    if g.datasets
+        .get(&id)
+        .is_none_or(|d| who.as_deref() != Some(d.owner.as_str()))
+    {
+        return Err(error(
+            403,
+            "You do not have permission to edit this dataset.",
+        ));
+    }
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned);
     let file = match upload {
         Some(u) => {

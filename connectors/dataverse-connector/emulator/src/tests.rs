@@ -1150,3 +1150,17 @@ async fn mydata_lists_the_callers_datasets_in_its_own_envelope() {
     let (_, b) = bob.get(q).await;
     assert_eq!(message(&b), "Sorry, no results were found.");
 }
+
+#[tokio::test]
+async fn a_guest_add_is_refused_by_the_permission_check() {
+    let e = emulator(Options::default()).await;
+    let id = Client::new(&e, Some(TOKEN)).new_dataset().await;
+    let (s, b) = Client::new(&e, None)
+        .add(id, "a.txt", b"a", json!({}))
+        .await;
+    assert_eq!(
+        (s, message(&b)),
+        (403, "You do not have permission to edit this dataset.")
+    );
+    assert!(e.files(id).is_empty());
+}
