@@ -65,6 +65,23 @@ pub fn form_data(
     }
 }
 
+/// Text fields alone (Dataverse's direct-upload registration: `jsonData` only).
+pub fn fields_only(fields: &[(&str, &str)]) -> FormUpload {
+    let boundary = format!("rds-form-{}", uuid::Uuid::new_v4().simple());
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name={}\r\n\r\n{value}\r\n",
+            quoted(name)
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    FormUpload {
+        body: UploadBody::Memory(Bytes::from(body)),
+        content_type: format!("multipart/form-data; boundary={boundary}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -115,6 +132,22 @@ mod tests {
         );
         // Memory can be sent again: a second attempt gives the same bytes.
         assert_eq!(collect(&mut form.body).await.len() as u64, len);
+    }
+
+    #[tokio::test]
+    async fn fields_alone() {
+        let mut form = fields_only(&[("jsonData", "{}")]);
+        let boundary = form
+            .content_type
+            .split("boundary=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let text = String::from_utf8(collect(&mut form.body).await).unwrap();
+        assert_eq!(
+            text,
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"jsonData\"\r\n\r\n{{}}\r\n--{boundary}--\r\n")
+        );
     }
 
     #[tokio::test]
