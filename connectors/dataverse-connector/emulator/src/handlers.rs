@@ -661,6 +661,7 @@ pub(crate) async fn publish(
         }
     };
     let workflow = st.publish_workflow;
+    let finalize = st.publish_finalize;
     let collection_published = |alias: &str| st.collections.get(alias).copied().unwrap_or(false);
     let Some(d) = st.datasets.get(&id) else {
         return error(404, &format!("Dataset with ID {id} not found."));
@@ -720,15 +721,22 @@ pub(crate) async fn publish(
     if let Some(polls) = workflow {
         // A `PrePublishDataset` workflow: 202 `WORKFLOW_IN_PROGRESS`, a Workflow lock.
         d.pending = Some(PendingRelease { major });
-        let owner = d.owner.clone();
         add_lock(&mut st, id, "Workflow", polls);
         let Some(d) = st.datasets.get(&id) else {
             return error(500, "gone");
         };
-        let _ = owner;
         let data = dataset_json(&st, d);
         return HttpResponse::Accepted()
             .json(json!({"status": "WORKFLOW_IN_PROGRESS", "data": data}));
+    }
+    if let Some(polls) = finalize {
+        // `FinalizeDatasetPublicationCommand` runs after the answer, under its lock.
+        d.pending = Some(PendingRelease { major });
+        add_lock(&mut st, id, "finalizePublication", polls);
+        let Some(d) = st.datasets.get(&id) else {
+            return error(500, "gone");
+        };
+        return ok(dataset_json(&st, d));
     }
     release(d, major);
     let Some(d) = st.datasets.get(&id) else {

@@ -161,6 +161,14 @@ impl DataverseEmulator {
         lock(&self.state).ingest_polls = polls;
     }
 
+    /// The next publishes answer 200 but finish as Dataverse 5+ does, asynchronously
+    /// (`PublishDatasetCommand`: "publishing a dataset is always done asynchronously, with
+    /// the dataset locked"): a `finalizePublication` lock for `polls` polls, the version
+    /// still a DRAFT until it goes. `0` releases at once again.
+    pub fn publish_finalizing(&self, polls: usize) {
+        lock(&self.state).publish_finalize = (polls > 0).then_some(polls);
+    }
+
     fn push_fault(&self, filter: Option<(&str, &str)>, n: usize, fault: Fault) {
         let mut st = lock(&self.state);
         let filter = filter.map(|(m, p)| (m.to_ascii_uppercase(), p.to_owned()));

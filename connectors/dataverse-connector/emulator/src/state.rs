@@ -205,6 +205,9 @@ pub(crate) struct State {
     pub corrupt_uploads: usize,
     /// Next publishes answer 202 with a Workflow lock held this many polls.
     pub publish_workflow: Option<usize>,
+    /// Next publishes answer 200 and finish asynchronously: a finalizePublication lock
+    /// held this many polls.
+    pub publish_finalize: Option<usize>,
     /// Polls an Ingest lock lasts after a tabular file is added.
     pub ingest_polls: usize,
     /// storage identifier → object.

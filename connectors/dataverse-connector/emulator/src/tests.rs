@@ -1164,3 +1164,36 @@ async fn a_guest_add_is_refused_by_the_permission_check() {
     );
     assert!(e.files(id).is_empty());
 }
+
+#[tokio::test]
+async fn an_asynchronous_publication_holds_its_lock_and_releases_after() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let id = c.new_dataset().await;
+    e.publish_finalizing(1);
+    let (s, b) = c
+        .post(&format!("/api/datasets/{id}/actions/:publish?type=major"))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["data"]["locks"], json!(["finalizePublication"]));
+    let (s, b) = c
+        .put_json(
+            &format!("/api/datasets/{id}/versions/:draft"),
+            &version(fields("x"), Some(cc0())),
+        )
+        .await;
+    assert_eq!(
+        (s, message(&b)),
+        (403, "Dataset cannot be edited due to dataset lock.")
+    );
+    let (_, b) = c.get(&format!("/api/datasets/{id}/versions/:latest")).await;
+    assert_eq!(b["data"]["versionState"], "DRAFT");
+    let (_, b) = c.get(&format!("/api/datasets/{id}/locks")).await;
+    assert_eq!(b["data"][0]["lockType"], "finalizePublication");
+    let (_, b) = c.get(&format!("/api/datasets/{id}/locks")).await;
+    assert_eq!(b["data"], json!([]));
+    let (_, b) = c
+        .get(&format!("/api/datasets/{id}/versions/:latest-published"))
+        .await;
+    assert_eq!(b["data"]["versionState"], "RELEASED");
+}
