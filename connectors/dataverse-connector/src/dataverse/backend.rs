@@ -1,13 +1,16 @@
 //! The trait impl: RDS's metadata interface on the Dataverse client.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use connector_core::interface::{FileRecord, Metadata, Project, Publication, Upload};
-use connector_core::transfer::form::form_data;
+use connector_core::transfer::form::{fields_only, form_data};
+use connector_core::transfer::parts::Parts;
+use connector_core::transfer::upload::UploadBody;
 use connector_core::transfer::upload::{self, Spool};
-use connector_core::transfer::{self, Algorithm, Digests};
+use connector_core::transfer::{self, Algorithm, DigestHandle, Digests};
 use connector_core::{ConnectorError, Credentials, Result};
 use serde_json::{json, Value};
 
@@ -23,6 +26,8 @@ pub struct DataverseBackend {
     /// The installation's checksum type, once an answer told it (`:FileFixityChecksum
     /// Algorithm`): until then every upload is hashed with all four.
     checksum: Mutex<Option<Algorithm>>,
+    /// Whether the store may offer direct upload: false once it said it does not.
+    direct: AtomicBool,
 }
 
 const ALL: &[Algorithm] = &[
@@ -148,6 +153,7 @@ impl DataverseBackend {
             settings,
             spool_dir,
             checksum: Mutex::new(None),
+            direct: AtomicBool::new(true),
         }
     }
 
@@ -178,6 +184,7 @@ impl DataverseBackend {
         label: &str,
         sent: Option<Digests>,
         len: u64,
+        learn: bool,
     ) -> Result<()> {
         let path = paths::joined(dir, label);
         let what = format!("file {path:?}");
@@ -205,7 +212,11 @@ impl DataverseBackend {
                 "Dataverse stored {what} without a checksum, so it cannot be verified"
             )));
         };
-        self.learn_checksum(kind);
+        // A direct upload's checksum is the one the connector registered: it says
+        // nothing of the installation's own algorithm.
+        if learn {
+            self.learn_checksum(kind);
+        }
         if let Some(size) = added.pointer("/dataFile/filesize").and_then(Value::as_u64) {
             if size != len {
                 return Err(ConnectorError::BadGateway(format!(
@@ -224,6 +235,149 @@ impl DataverseBackend {
             )));
         }
         sent.verify(kind, value, &what)
+    }
+
+    /// A direct upload where the store offers it (SOURCES.md §5): the bytes go to the
+    /// store's presigned URL(s), each part's `ETag` checked against its MD5, then the file
+    /// is registered with `/add` (`storageIdentifier` and the whole file's MD5). `None`:
+    /// the store offers none (remembered), and `body` is untouched for `/add`.
+    #[allow(clippy::too_many_arguments)]
+    async fn try_direct(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        dir: Option<&str>,
+        label: &str,
+        content_type: &str,
+        body: &mut Option<UploadBody>,
+        len: u64,
+        sent: &DigestHandle,
+    ) -> Result<Option<Value>> {
+        if !self.direct.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let Some(urls) = self.api.upload_urls(creds, id, len).await? else {
+            self.direct.store(false, Ordering::Relaxed);
+            tracing::info!("Dataverse's store offers no direct upload; files go through /add");
+            return Ok(None);
+        };
+        let path = paths::joined(dir, label);
+        let bad = |why: &str| {
+            ConnectorError::BadGateway(format!(
+                "Dataverse's direct-upload URLs for {path:?}: {why}"
+            ))
+        };
+        let sid = urls
+            .get("storageIdentifier")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no storageIdentifier"))?
+            .to_owned();
+        let source = body
+            .take()
+            .ok_or_else(|| ConnectorError::Internal("the upload body was taken".into()))?;
+        let store_url = |v: &Value| {
+            v.as_str()
+                .and_then(|u| url::Url::parse(u).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+        };
+        if let Some(single) = urls.get("url") {
+            let url = store_url(single).ok_or_else(|| bad("an unusable URL"))?;
+            let what = format!("the direct upload of {path:?}");
+            let (etag, md5) = self
+                .api
+                .put_object(creds, &url, source, true, &what)
+                .await?;
+            if md5.as_deref() != Some(etag.as_str()) {
+                return Err(ConnectorError::BadGateway(format!(
+                    "the store's copy of {path:?} differs from what was sent: ETag {etag}, MD5 {}",
+                    md5.unwrap_or_default()
+                )));
+            }
+        } else {
+            let part_size = urls
+                .get("partSize")
+                .and_then(Value::as_u64)
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad("no partSize"))?;
+            let complete = urls
+                .get("complete")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("no complete path"))?
+                .to_owned();
+            let abort = urls.get("abort").and_then(Value::as_str).map(str::to_owned);
+            let mut split = Parts::new(source, part_size, self.spool_dir.as_deref())?;
+            let count = split.count();
+            let listed = urls
+                .get("urls")
+                .and_then(Value::as_object)
+                .ok_or_else(|| bad("no part URLs"))?;
+            if listed.len() as u64 != count {
+                return Err(bad(&format!(
+                    "{} part URLs for {count} parts",
+                    listed.len()
+                )));
+            }
+            let result = async {
+                let mut etags = serde_json::Map::new();
+                while let Some(p) = split.next().await? {
+                    let n = p.number.to_string();
+                    let url = listed.get(&n).and_then(store_url).ok_or_else(|| bad("a part without its URL"))?;
+                    let what = format!("part {n} of {count} of {path:?}");
+                    let (etag, md5) = self.api.put_object(creds, &url, p.body, false, &what).await?;
+                    drop(p.spool);
+                    if md5.as_deref() != Some(etag.as_str()) {
+                        return Err(ConnectorError::BadGateway(format!(
+                            "the store's copy of {what} differs from what was sent: ETag {etag}, MD5 {}",
+                            md5.unwrap_or_default()
+                        )));
+                    }
+                    etags.insert(n, json!(format!("\"{etag}\"")));
+                }
+                let what = format!("completing the direct upload of {path:?}");
+                self.api
+                    .complete_multipart(creds, &complete, &Value::Object(etags), &what)
+                    .await
+            }
+            .await;
+            if let Err(e) = result {
+                if let Some(abort) = &abort {
+                    let what = format!("aborting the direct upload of {path:?}");
+                    if let Err(a) = self.api.abort_multipart(creds, abort, &what).await {
+                        tracing::warn!(dataset = id, error = %a, "could not abort a direct upload");
+                    }
+                }
+                return Err(e);
+            }
+        }
+        let md5 = sent
+            .get()
+            .filter(|d| d.bytes == len)
+            .and_then(|d| d.md5)
+            .ok_or_else(|| {
+                ConnectorError::Internal(format!("the upload of {path:?} was not hashed whole"))
+            })?;
+        let mut json_data = json!({
+            "storageIdentifier": sid,
+            "fileName": label,
+            "mimeType": content_type,
+            "checksum": {"@type": "MD5", "@value": md5},
+            "tabIngest": "false",
+        });
+        if let Some(d) = dir {
+            json_data["directoryLabel"] = json!(d);
+        }
+        let json_data = json_data.to_string();
+        let what = format!("the registration of {path:?} in dataset {id}");
+        let data = self
+            .api
+            .add_file(
+                creds,
+                id,
+                &what,
+                fields_only(&[("jsonData", json_data.as_str())]),
+            )
+            .await?;
+        Ok(Some(data))
     }
 }
 
@@ -408,8 +562,10 @@ impl Metadata for DataverseBackend {
                 self.api.delete_file(creds, &record.id).await?;
             }
         }
+        // MD5 always: direct uploads are registered and their ETags checked with it.
         let algorithms = match self.known_checksum() {
-            Some(a) => vec![a],
+            Some(a) if a != Algorithm::Md5 => vec![Algorithm::Md5, a],
+            Some(_) => vec![Algorithm::Md5],
             None => ALL.to_vec(),
         };
         let (body, sent) = transfer::hashing(upload.body, &algorithms);
@@ -426,27 +582,49 @@ impl Metadata for DataverseBackend {
         };
         let prepared = upload::prepare(upload, spool).await?;
         let len = prepared.body.length();
-        let mut json_data = json!({"tabIngest": "false"});
-        if let Some(d) = &dir {
-            json_data["directoryLabel"] = json!(d);
-        }
-        let json_data = json_data.to_string();
-        let form = form_data(
-            &[("jsonData", json_data.as_str())],
-            "file",
-            &label,
-            &content_type,
-            prepared.body,
-        );
+        let mut body = Some(prepared.body);
         let what = format!("the upload of {path:?} to dataset {id}");
-        let data = self.api.add_file(creds, id, &what, form).await;
+        let result: Result<(Value, bool)> = async {
+            let direct = self
+                .try_direct(
+                    creds,
+                    id,
+                    dir.as_deref(),
+                    &label,
+                    &content_type,
+                    &mut body,
+                    len,
+                    &sent,
+                )
+                .await?;
+            if let Some(data) = direct {
+                return Ok((data, false));
+            }
+            let body = body
+                .take()
+                .ok_or_else(|| ConnectorError::Internal("the upload body was taken".into()))?;
+            let mut json_data = json!({"tabIngest": "false"});
+            if let Some(d) = &dir {
+                json_data["directoryLabel"] = json!(d);
+            }
+            let json_data = json_data.to_string();
+            let form = form_data(
+                &[("jsonData", json_data.as_str())],
+                "file",
+                &label,
+                &content_type,
+                body,
+            );
+            Ok((self.api.add_file(creds, id, &what, form).await?, true))
+        }
+        .await;
         drop(prepared.spool);
-        let data = data?;
+        let (data, learn) = result?;
         let added = data.pointer("/files/0").cloned().ok_or_else(|| {
             ConnectorError::BadGateway(format!("Dataverse's answer to {what} lists no file"))
         })?;
         let file_id = id_string(added.pointer("/dataFile/id"));
-        if let Err(e) = self.verify_added(&added, dir.as_deref(), &label, sent.get(), len) {
+        if let Err(e) = self.verify_added(&added, dir.as_deref(), &label, sent.get(), len, learn) {
             self.discard(creds, file_id.as_deref(), "an unverified upload")
                 .await;
             return Err(e);

@@ -3,12 +3,15 @@
 //! answers read up to `MAX_UPSTREAM_ANSWER_BYTES`, bounded retries, and Dataverse's
 //! errors mapped. URLs are built from `DATAVERSE_ADDRESS`, never from answers.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use connector_core::answer::json_capped;
 use connector_core::http::{authorized, path_segment, AuthScheme, Upstream};
 use connector_core::retry::{self, Attempt, Idempotency, RetryPolicy};
 use connector_core::transfer::form::FormUpload;
+use connector_core::transfer::upload::UploadBody;
+use connector_core::transfer::{hashing, Algorithm, DigestHandle};
 use connector_core::{ConnectorError, Credentials};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Response};
@@ -383,6 +386,142 @@ impl DataverseApi {
             None,
             Idempotency::Idempotent,
             &what,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `GET .../uploadurls?size=N`: the store's direct-upload URLs; `None` when the store
+    /// offers none (404 "Direct upload not supported ...", SOURCES.md §5).
+    pub async fn upload_urls(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        size: u64,
+    ) -> Result<Option<Value>, ConnectorError> {
+        let url = format!("{}/uploadurls?size={size}", self.dataset_url(id));
+        let what = format!("the direct-upload URLs of dataset {id}");
+        match self
+            .call(
+                creds,
+                Method::GET,
+                &url,
+                None,
+                Idempotency::Idempotent,
+                &what,
+            )
+            .await
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(ConnectorError::NotFound(d)) if d.contains("Direct upload not supported") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One PUT to the store (a presigned URL: no token goes there), `x-amz-tagging:
+    /// dv-state=temp` on a single upload (signed into its URL). Retried as the body
+    /// allows; the MD5 of the last attempt's bytes and the store's `ETag` (unquoted).
+    pub async fn put_object(
+        &self,
+        creds: &Credentials,
+        url: &Url,
+        body: UploadBody,
+        tagged: bool,
+        what: &str,
+    ) -> Result<(String, Option<String>), ConnectorError> {
+        let idempotency = body.idempotency();
+        let len = body.length();
+        let body = Mutex::new(body);
+        let sent = Mutex::new(DigestHandle::default());
+        let make = || {
+            let stream = body
+                .lock()
+                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?
+                .attempt()?;
+            let (stream, handle) = hashing(stream, &[Algorithm::Md5]);
+            if let Ok(mut s) = sent.lock() {
+                *s = handle;
+            }
+            let mut req = self
+                .http
+                .client()
+                .put(url.clone())
+                .header(CONTENT_TYPE, "application/octet-stream");
+            if tagged {
+                req = req.header("x-amz-tagging", "dv-state=temp");
+            }
+            Ok(Attempt::Transfer {
+                req,
+                body: stream,
+                len,
+            })
+        };
+        let resp = self.send(creds, idempotency, what, make).await?;
+        let etag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().trim_matches('"').to_ascii_lowercase())
+            .ok_or_else(|| {
+                ConnectorError::BadGateway(format!("the store answered {what} without an ETag"))
+            })?;
+        let md5 = sent
+            .lock()
+            .ok()
+            .and_then(|h| h.get())
+            .filter(|d| d.bytes == len)
+            .and_then(|d| d.md5);
+        Ok((etag, md5))
+    }
+
+    /// A server path from `uploadurls` (`complete`, `abort`) on the configured host only.
+    fn store_path_url(&self, path: &str) -> Result<String, ConnectorError> {
+        if !path.starts_with("/api/datasets/mpupload?") {
+            return Err(ConnectorError::BadGateway(
+                "Dataverse's multipart upload names an unexpected completion path".into(),
+            ));
+        }
+        Ok(self.url(path))
+    }
+
+    /// `PUT {complete}` with `{"1": etag, ...}`.
+    pub async fn complete_multipart(
+        &self,
+        creds: &Credentials,
+        path: &str,
+        etags: &Value,
+        what: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = self.store_path_url(path)?;
+        self.call(
+            creds,
+            Method::PUT,
+            &url,
+            Some(etags),
+            Idempotency::Once,
+            what,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `DELETE {abort}` (204).
+    pub async fn abort_multipart(
+        &self,
+        creds: &Credentials,
+        path: &str,
+        what: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = self.store_path_url(path)?;
+        self.call(
+            creds,
+            Method::DELETE,
+            &url,
+            None,
+            Idempotency::Idempotent,
+            what,
         )
         .await?;
         Ok(())
