@@ -242,7 +242,8 @@ async fn create_answers_201_with_id_and_pid_and_validates_the_citation_block() {
         (s, message(&b)),
         (
             400,
-            "Error parsing Json: Value 'orcid' does not exist in type 'authorIdentifierScheme'"
+            // Inside a compound the vocabulary error is the compound's.
+            "Error parsing Json: Invalid controlled vocabulary in compound field "
         )
     );
     let mut wrong_multiple = fields("x");

@@ -103,7 +103,11 @@ fn parse_field(f: &Value) -> Result<Option<Value>, String> {
     })))
 }
 
-/// `parsePrimitiveValue` / `parseControlledVocabularyValue`.
+/// How `ControlledVocabularyException`'s message starts.
+const VOCABULARY_ERROR: &str = "Value '";
+
+/// `parsePrimitiveValue` / `parseControlledVocabularyValue` (duplicate vocabulary values
+/// are dropped).
 fn parse_primitive(def: &Field, value: &Value) -> Result<Value, String> {
     let one = |v: &Value| -> Result<Value, String> {
         let Some(s) = v.as_str() else {
@@ -121,7 +125,12 @@ fn parse_primitive(def: &Field, value: &Value) -> Result<Value, String> {
             // Exact value or an alternate (`ControlledVocabAlternate`); case-sensitive.
             return vocab::vocabulary_value(def.name, &s)
                 .map(|v| Value::String(v.to_owned()))
-                .ok_or_else(|| format!("Value '{s}' does not exist in type '{}'", def.name));
+                .ok_or_else(|| {
+                    format!(
+                        "{VOCABULARY_ERROR}{s}' does not exist in type '{}'",
+                        def.name
+                    )
+                });
         }
         Ok(Value::String(s))
     };
@@ -132,11 +141,14 @@ fn parse_primitive(def: &Field, value: &Value) -> Result<Value, String> {
                 def.name
             ));
         };
-        items
-            .iter()
-            .map(one)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array)
+        let mut values: Vec<Value> = Vec::new();
+        for v in items.iter().map(one) {
+            let v = v?;
+            if !(def.vocabulary && values.contains(&v)) {
+                values.push(v);
+            }
+        }
+        Ok(Value::Array(values))
     } else {
         if value.is_array() {
             return Err(format!(
@@ -150,6 +162,7 @@ fn parse_primitive(def: &Field, value: &Value) -> Result<Value, String> {
 
 /// `parseCompoundValue`: objects of `{child: field}`; a key that is not a child refused.
 fn parse_compound(def: &Field, value: &Value) -> Result<Value, String> {
+    let vocabulary_errors = std::cell::Cell::new(false);
     let one = |v: &Value| -> Result<Value, String> {
         let Some(obj) = v.as_object() else {
             return Err(format!(
@@ -167,13 +180,20 @@ fn parse_compound(def: &Field, value: &Value) -> Result<Value, String> {
                 }
                 None => continue,
             }
-            if let Some(parsed) = parse_field(child)? {
-                out.insert(child_name.to_owned(), parsed);
+            match parse_field(child) {
+                Ok(Some(parsed)) => {
+                    out.insert(child_name.to_owned(), parsed);
+                }
+                Ok(None) => {}
+                // A child's unknown vocabulary value (`ControlledVocabularyException`, the
+                // only error starting so) is collected; the compound fails after.
+                Err(e) if e.starts_with(VOCABULARY_ERROR) => vocabulary_errors.set(true),
+                Err(e) => return Err(e),
             }
         }
         Ok(Value::Object(out))
     };
-    if def.multiple {
+    let parsed = if def.multiple {
         let Some(items) = value.as_array() else {
             return Err(format!(
                 "Invalid values submitted for {}. It should be an array of values.",
@@ -184,10 +204,15 @@ fn parse_compound(def: &Field, value: &Value) -> Result<Value, String> {
             .iter()
             .map(one)
             .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array)
+            .map(Value::Array)?
     } else {
-        one(value)
+        one(value)?
+    };
+    // `CompoundVocabularyException` (not lenient: rethrown by `parseFieldsFromArray`).
+    if vocabulary_errors.get() {
+        return Err("Invalid controlled vocabulary in compound field ".to_owned());
     }
+    Ok(parsed)
 }
 
 const FIELD_VALUE: &str = "edu.harvard.iq.dataverse.DatasetField[ id=null ]";
