@@ -675,7 +675,18 @@ pub(crate) async fn publish(
             &format!("Latest version of dataset {} is already released. Only draft versions can be released.", d.identifier),
         );
     };
-    if !d.locks.is_empty() {
+    // `PublishDatasetCommand.verifyCommandArguments` names every lock when one of these is
+    // held; `PermissionServiceBean.checkPublishDatasetLock` refuses the others.
+    let blocking = [
+        "Ingest",
+        "finalizePublication",
+        "EditInProgress",
+        "Workflow",
+    ];
+    if d.locks
+        .iter()
+        .any(|l| blocking.contains(&l.reason.as_str()))
+    {
         let reasons: Vec<&str> = d.locks.iter().map(|l| l.reason.as_str()).collect();
         return error(
             403,
@@ -684,6 +695,12 @@ pub(crate) async fn publish(
                 reasons.join(",")
             ),
         );
+    }
+    if d.locks.iter().any(|l| l.reason == "FileValidationFailed") {
+        return error(403, "This dataset cannot be published because some files have been found missing or corrupted. . Please contact support to address this.");
+    }
+    if !d.locks.is_empty() {
+        return error(403, "Dataset cannot be published due to dataset lock.");
     }
     if !collection_published(&d.collection) {
         return error(

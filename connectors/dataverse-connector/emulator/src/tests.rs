@@ -1198,3 +1198,26 @@ async fn an_asynchronous_publication_holds_its_lock_and_releases_after() {
         .await;
     assert_eq!(b["data"]["versionState"], "RELEASED");
 }
+
+#[tokio::test]
+async fn publish_names_each_lock_as_dataverse_does() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let id = c.new_dataset().await;
+    let publish = format!("/api/datasets/{id}/actions/:publish?type=major");
+    e.lock_for_polls(id, "InReview", 1);
+    let (s, b) = c.post(&publish).await;
+    assert_eq!(
+        (s, message(&b)),
+        (403, "Dataset cannot be published due to dataset lock.")
+    );
+    e.lock_for_polls(id, "Ingest", 1);
+    let (_, b) = c.post(&publish).await;
+    assert_eq!(
+        message(&b),
+        "This dataset is locked. Reason: InReview,Ingest. Please try publishing later."
+    );
+    c.get(&format!("/api/datasets/{id}/locks")).await;
+    let (s, _) = c.post(&publish).await;
+    assert_eq!(s, 200);
+}
