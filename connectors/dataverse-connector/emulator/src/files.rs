@@ -360,32 +360,7 @@ fn register(
         return Err(error(400, "Failed to add file to dataset."));
     }
     let now = render::timestamp();
-    if d.draft.is_none() {
-        let files = d
-            .released
-            .last()
-            .map(|r| r.files.clone())
-            .unwrap_or_default();
-        let fields = d
-            .released
-            .last()
-            .map(|r| r.fields.clone())
-            .unwrap_or_default();
-        let license = d.released.last().and_then(|r| r.license.clone());
-        d.draft = Some(Version {
-            id: version_id,
-            fields,
-            license,
-            files,
-            number: None,
-            create_time: now.clone(),
-            last_update: now.clone(),
-            release_time: None,
-        });
-    }
-    let Some(draft) = d.draft.as_mut() else {
-        return Err(error(500, "no draft"));
-    };
+    let draft = d.ensure_draft(version_id, &now);
     // `DuplicateFileChecker`: same content is accepted with a warning.
     let warning = draft
         .files
@@ -586,21 +561,7 @@ pub(crate) async fn delete(
     let Some(d) = g.datasets.get_mut(&dataset_id) else {
         return error(404, &format!("File with ID {file_id} not found."));
     };
-    if d.draft.is_none() {
-        let last = d.released.last().cloned();
-        let now = render::timestamp();
-        d.draft = last.map(|r| Version {
-            id: version_id,
-            number: None,
-            release_time: None,
-            create_time: now.clone(),
-            last_update: now,
-            ..r
-        });
-    }
-    let Some(draft) = d.draft.as_mut() else {
-        return error(404, &format!("File with ID {file_id} not found."));
-    };
+    let draft = d.ensure_draft(version_id, &render::timestamp());
     let Some(pos) = draft.files.iter().position(|f| f.stored.id == file_id) else {
         return error(404, &format!("File with ID {file_id} not found."));
     };

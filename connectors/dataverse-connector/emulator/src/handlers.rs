@@ -454,27 +454,7 @@ pub(crate) async fn update_draft(
         return error(403, &e);
     }
     let now = render::timestamp();
-    if d.draft.is_none() {
-        // `CreateDatasetVersionCommand` from the latest released version.
-        let files = d
-            .released
-            .last()
-            .map(|r| r.files.clone())
-            .unwrap_or_default();
-        d.draft = Some(Version {
-            id: version_id,
-            fields: Vec::new(),
-            license: None,
-            files,
-            number: None,
-            create_time: now.clone(),
-            last_update: now.clone(),
-            release_time: None,
-        });
-    }
-    let Some(draft) = d.draft.as_mut() else {
-        return error(500, "no draft");
-    };
+    let draft = d.ensure_draft(version_id, &now);
     draft.fields = parsed.fields;
     draft.license = parsed.license;
     draft.last_update = now;

@@ -160,6 +160,32 @@ pub(crate) struct Dataset {
 }
 
 impl Dataset {
+    /// The draft, made first from the latest released version when there is none
+    /// (`CreateDatasetVersionCommand`: fields, terms and files carried over).
+    pub fn ensure_draft(&mut self, version_id: u64, now: &str) -> &mut Version {
+        let released = self.released.last();
+        self.draft.get_or_insert_with(|| match released {
+            Some(r) => Version {
+                id: version_id,
+                number: None,
+                release_time: None,
+                create_time: now.to_owned(),
+                last_update: now.to_owned(),
+                ..r.clone()
+            },
+            None => Version {
+                id: version_id,
+                fields: Vec::new(),
+                license: None,
+                files: Vec::new(),
+                number: None,
+                create_time: now.to_owned(),
+                last_update: now.to_owned(),
+                release_time: None,
+            },
+        })
+    }
+
     /// The latest version: the draft, else the last released one.
     pub fn latest(&self) -> Option<&Version> {
         self.draft.as_ref().or_else(|| self.released.last())

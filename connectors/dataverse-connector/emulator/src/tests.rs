@@ -1221,3 +1221,46 @@ async fn publish_names_each_lock_as_dataverse_does() {
     let (s, _) = c.post(&publish).await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn after_publishing_file_changes_make_a_new_draft() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let id = c.new_dataset().await;
+    let (_, b) = c.add(id, "a.txt", b"a", json!({})).await;
+    let file_id = b["data"]["files"][0]["dataFile"]["id"].as_u64().unwrap();
+    let (s, _) = c
+        .post(&format!("/api/datasets/{id}/actions/:publish?type=major"))
+        .await;
+    assert_eq!(s, 200);
+    // A released file only leaves the new draft: `data` false, the bytes stay.
+    let (s, b) = c.delete(&format!("/api/files/{file_id}")).await;
+    assert_eq!((s, &b["data"]), (200, &json!(false)));
+    let (_, b) = c.get(&format!("/api/datasets/{id}/versions/:draft")).await;
+    assert_eq!(b["data"]["files"], json!([]));
+    assert_eq!(b["data"]["license"]["name"], "CC0 1.0");
+    assert_eq!(
+        b["data"]["metadataBlocks"]["citation"]["fields"][0]["value"],
+        "Birds"
+    );
+    let (_, b) = c
+        .get(&format!("/api/datasets/{id}/versions/1.0/files"))
+        .await;
+    assert_eq!(b["totalCount"], 1);
+    let (s, b) = c
+        .post(&format!("/api/datasets/{id}/actions/:publish?type=minor"))
+        .await;
+    assert_eq!(
+        (s, message(&b)),
+        (
+            403,
+            "Cannot release as minor version. Re-try as major release."
+        )
+    );
+    let (s, b) = c
+        .delete(&format!("/api/datasets/{id}/versions/:draft"))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(e.files(id).len(), 1);
+    assert!(e.files(id)[0].path.exists());
+}
