@@ -405,6 +405,43 @@ pub(crate) async fn get_version(
     ok(render::version(&st, d, version, with_files))
 }
 
+/// `GET /api/datasets/{id}/versions` (`Datasets.listVersions`): newest first, the draft
+/// only for its owner; `excludeFiles`, `limit`, `offset`.
+pub(crate) async fn list_versions(
+    req: HttpRequest,
+    id: web::Path<String>,
+    st: web::Data<Shared>,
+) -> HttpResponse {
+    let st = lock(&st);
+    let caller = tri!(caller(&req, &st));
+    let id = tri!(find_dataset(&req, &st, &id));
+    let Some(d) = st.datasets.get(&id) else {
+        return error(404, &format!("Dataset with ID {id} not found."));
+    };
+    if !may_view(d, caller.as_deref()) {
+        return not_permitted(caller.as_deref());
+    }
+    let with_files = param(&req, "excludeFiles").as_deref() != Some("true");
+    let offset = param(&req, "offset")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let limit = param(&req, "limit")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
+    let draft = d
+        .draft
+        .as_ref()
+        .filter(|_| caller.as_deref() == Some(d.owner.as_str()));
+    let versions: Vec<Value> = draft
+        .into_iter()
+        .chain(d.released.iter().rev())
+        .skip(offset)
+        .take(limit)
+        .map(|v| render::version(&st, d, v, with_files))
+        .collect();
+    ok(Value::Array(versions))
+}
+
 /// `PUT /api/datasets/{id}/versions/:draft` (`Datasets.updateDraftVersion`, SOURCES.md §3):
 /// the body is the version object and replaces every field and the terms (no `license`:
 /// none); without a draft it creates one.
@@ -773,6 +810,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             "/api/datasets/{id}/uploadurls",
             web::get().to(store::upload_urls),
         )
+        .route("/api/datasets/{id}/versions", web::get().to(list_versions))
         .route(
             "/api/datasets/{id}/versions/{v}",
             web::get().to(get_version),
