@@ -6,21 +6,25 @@
 //! `validate.rs`, `vocab.rs`); the table is `SOURCES.md` beside this crate's `Cargo.toml`.
 //!
 //! What it serves:
-//! - Datasets: `POST /api/dataverses/{alias}/datasets` (201), `GET /api/datasets/{id}`,
+//! - Datasets: `POST /api/dataverses/{alias}/datasets` (201), `GET`/`DELETE /api/datasets/{id}`,
+//!   `GET /api/datasets/{id}/versions`,
 //!   `GET`/`PUT`/`DELETE /api/datasets/{id}/versions/{:draft|:latest|:latest-published}`,
 //!   `GET /api/datasets/{id}/locks`, `POST /api/datasets/{id}/actions/:publish`, each also
 //!   as `/api/datasets/:persistentId/...?persistentId=`.
 //! - Files: `POST /api/datasets/{id}/add` (multipart, streamed to disk, or a direct-upload
 //!   registration), `GET .../versions/{v}/files`, `DELETE /api/files/{id}`.
-//! - Search: `GET /api/search` (the caller's drafts and everyone's published datasets).
+//! - Search: `GET /api/search` (the caller's drafts and everyone's published datasets),
+//!   `GET /api/mydata/retrieve` (MyData's own envelope).
+//! - Users and licenses: `GET /api/users/:me`, `GET /api/licenses`, `GET /api/info/version`.
 //! - Direct upload (when [`Options::direct_upload`] is set): `GET .../uploadurls`, the
 //!   emulated S3 store (`PUT /s3/...`), `PUT`/`DELETE /api/datasets/mpupload`.
 //! - Errors: `{"status":"ERROR","message":...}` with Dataverse's statuses and wording.
 //! - Faults for tests: 5xx, Dataverse's rate limiting, hangs, locks held for polls,
-//!   publish workflows, corrupted storage, down (503).
+//!   publish workflows and asynchronous finishes, corrupted storage, down (503).
 //!
-//! Not emulated: zip unpacking, the real tabular ingest (only its lock), other metadata
-//! blocks, `editMetadata`, `/addFiles`, MyData, collection creation.
+//! Not emulated: zip unpacking (zips are stored as uploaded), the real tabular ingest
+//! (only its lock), other metadata blocks, `editMetadata`, `/addFiles`, collection
+//! creation and publication, quotas (the full list: SOURCES.md §16).
 //!
 //! Every request is logged ([`DataverseEmulator::requests`]) without header values, so a
 //! token never lands in the log.
