@@ -95,3 +95,39 @@ async fn without_direct_upload_the_store_is_asked_once() {
     assert_eq!(env.emu.files(id.parse().unwrap()).len(), 3);
     env.stop().await;
 }
+
+/// A token that shares a word with Dataverse's 404 ("up*load*") makes that message
+/// withheld from callers; the fallback reads the answer itself, so uploads still work.
+#[actix_web::test]
+async fn the_fallback_does_not_depend_on_a_message_shown_to_callers() {
+    let env = start().await;
+    env.emu.add_token("load-token", "alice");
+    let user = "port-dataverse://alice:load-token";
+    let (s, created) = env
+        .call(
+            reqwest::Method::POST,
+            "/metadata/project",
+            serde_json::json!({"userId": user, "metadata": null}),
+        )
+        .await;
+    assert_eq!(s, 200, "{created}");
+    let id = created["projectId"].as_str().unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("userId", user)
+        .text("filename", "/a/b.txt")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"abc".to_vec()).file_name("b.txt"),
+        );
+    let resp = env
+        .http
+        .post(env.url(&format!("/metadata/project/{id}/files")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    assert_eq!(status, 200, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(env.emu.files(id.parse().unwrap()).len(), 1);
+    env.stop().await;
+}

@@ -392,30 +392,43 @@ impl DataverseApi {
     }
 
     /// `GET .../uploadurls?size=N`: the store's direct-upload URLs; `None` when the store
-    /// offers none (404 "Direct upload not supported ...", SOURCES.md §5).
+    /// offers none (404 "Direct upload not supported ...", SOURCES.md §5). Read from the
+    /// answer itself: a message shown to the caller may be withheld.
     pub async fn upload_urls(
         &self,
         creds: &Credentials,
         id: &str,
         size: u64,
     ) -> Result<Option<Value>, ConnectorError> {
+        const NOT_OFFERED: &str = "direct upload is not offered";
         let url = format!("{}/uploadurls?size={size}", self.dataset_url(id));
         let what = format!("the direct-upload URLs of dataset {id}");
-        match self
-            .call(
-                creds,
-                Method::GET,
-                &url,
-                None,
-                Idempotency::Idempotent,
-                &what,
-            )
-            .await
-        {
-            Ok(v) => Ok(Some(v)),
-            Err(ConnectorError::NotFound(d)) if d.contains("Direct upload not supported") => {
-                Ok(None)
+        let make = || {
+            let req = authorized(self.http.client().get(&url), creds, AUTH)?;
+            Ok(Attempt::Call(req))
+        };
+        let sent = retry::send_with(
+            &self.http,
+            self.policy,
+            Idempotency::Idempotent,
+            &what,
+            make,
+            |answer, what| {
+                let said = String::from_utf8_lossy(&answer.body);
+                if answer.status == 404 && said.contains("Direct upload not supported") {
+                    ConnectorError::NotFound(NOT_OFFERED.into())
+                } else {
+                    error::from_answer(answer, what, creds)
+                }
+            },
+        )
+        .await;
+        match sent {
+            Ok(resp) => {
+                let v: Value = json_capped(resp, self.max_answer_bytes, &what).await?;
+                Ok(Some(v.get("data").cloned().unwrap_or(Value::Null)))
             }
+            Err(ConnectorError::NotFound(d)) if d == NOT_OFFERED => Ok(None),
             Err(e) => Err(e),
         }
     }
