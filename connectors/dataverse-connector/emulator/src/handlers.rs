@@ -752,31 +752,29 @@ pub(crate) async fn publish(
     let Some(d) = st.datasets.get_mut(&id) else {
         return error(404, &format!("Dataset with ID {id} not found."));
     };
-    if let Some(polls) = workflow {
-        // A `PrePublishDataset` workflow: 202 `WORKFLOW_IN_PROGRESS`, a Workflow lock.
-        d.pending = Some(PendingRelease { major });
-        add_lock(&mut st, id, "Workflow", polls);
-        let Some(d) = st.datasets.get(&id) else {
-            return error(500, "gone");
-        };
-        let data = dataset_json(&st, d);
-        return HttpResponse::Accepted()
-            .json(json!({"status": "WORKFLOW_IN_PROGRESS", "data": data}));
+    // A `PrePublishDataset` workflow: 202 `WORKFLOW_IN_PROGRESS` under a Workflow lock;
+    // or `FinalizeDatasetPublicationCommand` after a 200, under its lock; else at once.
+    let deferred = match (workflow, finalize) {
+        (Some(polls), _) => Some(("Workflow", polls)),
+        (None, Some(polls)) => Some(("finalizePublication", polls)),
+        (None, None) => None,
+    };
+    match deferred {
+        Some((reason, polls)) => {
+            d.pending = Some(PendingRelease { major });
+            add_lock(&mut st, id, reason, polls);
+        }
+        None => release(d, major),
     }
-    if let Some(polls) = finalize {
-        // `FinalizeDatasetPublicationCommand` runs after the answer, under its lock.
-        d.pending = Some(PendingRelease { major });
-        add_lock(&mut st, id, "finalizePublication", polls);
-        let Some(d) = st.datasets.get(&id) else {
-            return error(500, "gone");
-        };
-        return ok(dataset_json(&st, d));
-    }
-    release(d, major);
     let Some(d) = st.datasets.get(&id) else {
         return error(500, "gone");
     };
-    ok(dataset_json(&st, d))
+    let data = dataset_json(&st, d);
+    if workflow.is_some() {
+        return HttpResponse::Accepted()
+            .json(json!({"status": "WORKFLOW_IN_PROGRESS", "data": data}));
+    }
+    ok(data)
 }
 
 pub(crate) async fn not_found() -> HttpResponse {
