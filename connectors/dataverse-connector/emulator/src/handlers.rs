@@ -686,12 +686,19 @@ pub(crate) async fn publish(
     if d.owner != user {
         return not_permitted(Some(&user));
     }
-    let Some(draft) = d.draft.as_ref() else {
+    if !collection_published(&d.collection) {
         return error(
             403,
-            &format!("Latest version of dataset {} is already released. Only draft versions can be released.", d.identifier),
+            &format!("This dataset may not be published because its host dataverse ({}) has not been published.", d.collection),
         );
-    };
+    }
+    // In `verifyCommandArguments`' order: host collection, terms, locks, state, minor.
+    if d.latest().is_some_and(|v| v.license.is_none()) {
+        return error(
+            403,
+            "Dataset must have a valid license or Custom Terms Of Use configured before it can be published.",
+        );
+    }
     // `PublishDatasetCommand.verifyCommandArguments` names every lock when one of these is
     // held; `PermissionServiceBean.checkPublishDatasetLock` refuses the others.
     let blocking = [
@@ -719,12 +726,12 @@ pub(crate) async fn publish(
     if !d.locks.is_empty() {
         return error(403, "Dataset cannot be published due to dataset lock.");
     }
-    if !collection_published(&d.collection) {
+    let Some(draft) = d.draft.as_ref() else {
         return error(
             403,
-            &format!("This dataset may not be published because its host dataverse ({}) has not been published.", d.collection),
+            &format!("Latest version of dataset {} is already released. Only draft versions can be released.", d.identifier),
         );
-    }
+    };
     if !major {
         let Some(last) = d.released.last() else {
             return error(
@@ -739,12 +746,6 @@ pub(crate) async fn publish(
                 "Cannot release as minor version. Re-try as major release.",
             );
         }
-    }
-    if draft.license.is_none() {
-        return error(
-            403,
-            "Dataset must have a valid license or Custom Terms Of Use configured before it can be published.",
-        );
     }
     if let Err(e) = validate::validate(&draft.fields) {
         return error(403, &e);
