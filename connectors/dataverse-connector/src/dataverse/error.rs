@@ -58,6 +58,17 @@ pub fn from_parts(
         400 if rate_limited => ConnectorError::TooManyRequests(format!(
             "Dataverse rate-limited the request for {what}{said}"
         )),
+        // A lock taken between the connector's poll and its write (SOURCES.md §6):
+        // transient, so RDS may try again.
+        403 | 400 if message.contains("due to dataset lock")
+            || message.contains("This dataset is locked") =>
+        {
+            ConnectorError::RetryLater {
+                detail: format!("Dataverse refused {what} while the dataset is locked{said}"),
+                retry_after_secs: 10,
+                rate_limited: false,
+            }
+        }
         400 if message.contains("exceeds the size limit")
             || message.contains("exceeds the remaining storage quota")
             || message.contains("too large to be uploaded") =>
@@ -124,8 +135,15 @@ mod tests {
             ),
             400
         );
+        for locked in [
+            (403, "Dataset cannot be edited due to dataset lock."),
+            (403, "This dataset is locked. Reason: Ingest. Please try publishing later."),
+            (400, "Delete failed for file ID 7 (CommandException): Dataset cannot be edited due to dataset lock."),
+        ] {
+            assert_eq!(status(locked.0, locked.1), 503, "{locked:?}");
+        }
         assert_eq!(
-            status(403, "Dataset cannot be edited due to dataset lock."),
+            status(403, "Dataset must have a valid license or Custom Terms Of Use configured before it can be published."),
             403
         );
         assert_eq!(status(401, "Bad API key"), 401);
