@@ -739,7 +739,13 @@ pub(crate) async fn publish(
                 "Cannot publish as minor version. Re-try as major release.",
             );
         };
-        let ids = |v: &Version| v.files.iter().map(|f| f.stored.id).collect::<Vec<_>>();
+        // `DatasetVersion.isMinorUpdate`: the same DataFiles as the released version.
+        let ids = |v: &Version| {
+            v.files
+                .iter()
+                .map(|f| f.stored.id)
+                .collect::<std::collections::BTreeSet<_>>()
+        };
         if ids(last) != ids(draft) {
             return error(
                 403,
