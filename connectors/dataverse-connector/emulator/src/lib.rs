@@ -209,6 +209,12 @@ impl DataverseEmulator {
         self.push_fault(Some((method, path_prefix)), n, Fault::Hang);
     }
 
+    /// The next `n` matching calls lose their connection: the request body is not read,
+    /// the answer's head goes out and the connection is dropped before any body byte.
+    pub fn reset_next_on(&self, method: &str, path_prefix: &str, n: usize) {
+        self.push_fault(Some((method, path_prefix)), n, Fault::Reset);
+    }
+
     /// The next `n` uploads are stored with their first byte flipped; the checksum
     /// reported is that of the stored bytes.
     pub fn corrupt_next_uploads(&self, n: usize) {
@@ -314,6 +320,11 @@ fn intercept(
         Fault::Status(s) => handlers::error(s, "Internal Server Error"),
         Fault::Saying(s, message) => handlers::error(s, &message),
         Fault::Hang => handlers::error(504, "Gateway Timeout"),
+        Fault::Reset => actix_web::HttpResponse::Ok()
+            .content_type("application/json")
+            .streaming(futures_util::stream::once(async {
+                Err::<actix_web::web::Bytes, _>(std::io::Error::other("connection reset"))
+            })),
     });
     (resp, hang)
 }

@@ -111,6 +111,7 @@ pub(crate) enum Fault {
     Status(u16),
     Saying(u16, String),
     Hang,
+    Reset,
     RateLimited,
 }
 

@@ -1040,6 +1040,17 @@ async fn faults_rate_limits_and_down() {
         .await;
     assert!(hung.is_err());
     assert_eq!(c.get(&format!("/api/datasets/{id}")).await.0, 200);
+    e.reset_next_on("GET", "/api/datasets/", 1);
+    let reset = c
+        .req(reqwest::Method::GET, &format!("/api/datasets/{id}"))
+        .send()
+        .await;
+    let failed = match reset {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(failed, "a reset connection must fail the call");
+    assert_eq!(c.get(&format!("/api/datasets/{id}")).await.0, 200);
     let log = e.requests();
     assert!(log
         .iter()
