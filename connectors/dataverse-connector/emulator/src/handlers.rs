@@ -213,6 +213,7 @@ fn new_dataset(st: &mut State, owner: &str, alias: &str, parsed: validate::Parse
                 id: version_id,
                 fields: parsed.fields,
                 license: parsed.license,
+                terms_of_use: parsed.terms_of_use,
                 files: Vec::new(),
                 number: None,
                 create_time: now.clone(),
@@ -494,10 +495,14 @@ pub(crate) async fn update_draft(
     let draft = d.ensure_draft(version_id, &now);
     draft.fields = parsed.fields;
     draft.license = parsed.license;
+    draft.terms_of_use = parsed.terms_of_use;
     draft.last_update = now;
-    let d = &st.datasets[&id];
-    match &d.draft {
-        Some(draft) => ok(render::version(&st, d, draft, true)),
+    match st
+        .datasets
+        .get(&id)
+        .and_then(|d| Some((d, d.draft.as_ref()?)))
+    {
+        Some((d, draft)) => ok(render::version(&st, d, draft, true)),
         None => error(500, "no draft"),
     }
 }
@@ -693,7 +698,9 @@ pub(crate) async fn publish(
         );
     }
     // In `verifyCommandArguments`' order: host collection, terms, locks, state, minor.
-    if d.latest().is_some_and(|v| v.license.is_none()) {
+    if d.latest()
+        .is_some_and(|v| v.license.is_none() && v.terms_of_use.is_none())
+    {
         return error(
             403,
             "Dataset must have a valid license or Custom Terms Of Use configured before it can be published.",

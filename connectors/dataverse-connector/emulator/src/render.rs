@@ -98,6 +98,8 @@ pub(crate) fn version(st: &State, d: &Dataset, v: &Version, with_files: bool) ->
     if let Some((name, uri)) = &v.license {
         let icon = vocab::license(uri).map(|(_, _, i)| i).unwrap_or_default();
         o["license"] = json!({ "name": name, "uri": uri, "iconUri": icon });
+    } else if let Some(terms) = &v.terms_of_use {
+        o["termsOfUse"] = json!(terms);
     }
     if with_files {
         o["files"] = Value::Array(v.files.iter().map(|f| file(v, f)).collect());

@@ -132,6 +132,8 @@ pub(crate) struct Version {
     pub fields: Vec<Value>,
     /// `(name, uri)` of an installed license; `None`: custom terms (all empty).
     pub license: Option<(String, String)>,
+    /// Custom terms (`termsOfUse`), which stand in for a license when publishing.
+    pub terms_of_use: Option<String>,
     pub files: Vec<FileEntry>,
     pub number: Option<(u64, u64)>,
     pub create_time: String,
@@ -178,6 +180,7 @@ impl Dataset {
                 id: version_id,
                 fields: Vec::new(),
                 license: None,
+                terms_of_use: None,
                 files: Vec::new(),
                 number: None,
                 create_time: now.to_owned(),

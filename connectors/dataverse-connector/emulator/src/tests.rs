@@ -339,6 +339,16 @@ async fn versions_put_replaces_everything_and_publish_needs_a_license() {
         .await;
     assert_eq!(s, 403);
     assert_eq!(message(&b), "Dataset must have a valid license or Custom Terms Of Use configured before it can be published.");
+    // Custom terms stand in for a license.
+    let mut custom = version(fields("Renamed"), None);
+    custom["termsOfUse"] = json!("Use it kindly.");
+    let (s, b) = c
+        .put_json(&format!("/api/datasets/{id}/versions/:draft"), &custom)
+        .await;
+    assert_eq!(
+        (s, &b["data"]["termsOfUse"]),
+        (200, &json!("Use it kindly."))
+    );
     let (s, _) = c
         .put_json(
             &format!("/api/datasets/{id}/versions/:draft"),
@@ -1274,4 +1284,24 @@ async fn after_publishing_file_changes_make_a_new_draft() {
     assert_eq!(s, 200, "{b}");
     assert_eq!(e.files(id).len(), 1);
     assert!(e.files(id)[0].path.exists());
+}
+
+#[tokio::test]
+async fn custom_terms_stand_in_for_a_license_when_publishing() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let mut v = version(fields("Terms"), None);
+    v["termsOfUse"] = json!("Cite us.");
+    let (s, b) = c
+        .post_json(
+            "/api/dataverses/root/datasets",
+            &json!({ "datasetVersion": v }),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["data"]["id"].as_u64().unwrap();
+    let (s, b) = c
+        .post(&format!("/api/datasets/{id}/actions/:publish?type=major"))
+        .await;
+    assert_eq!(s, 200, "{b}");
 }

@@ -11,6 +11,7 @@ use crate::vocab::{self, Field};
 pub(crate) struct Parsed {
     pub fields: Vec<Value>,
     pub license: Option<(String, String)>,
+    pub terms_of_use: Option<String>,
 }
 
 /// `JsonParser.parseDatasetVersion`: the message of its `JsonParseException` on failure
@@ -33,7 +34,17 @@ pub(crate) fn parse_version(v: &Value) -> Result<Parsed, String> {
         }
     }
     let license = parse_license(v.get("license"))?;
-    Ok(Parsed { fields, license })
+    // `parseTermsOfUseAndAccess`: the custom terms' text.
+    let terms_of_use = v
+        .get("termsOfUse")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_owned);
+    Ok(Parsed {
+        fields,
+        license,
+        terms_of_use,
+    })
 }
 
 /// `JsonParser.parseLicense`: absent → none (`:AllowCustomTermsOfUse` on, the default:
