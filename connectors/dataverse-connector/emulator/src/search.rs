@@ -103,6 +103,21 @@ pub(crate) async fn search(req: HttpRequest, st: web::Data<Shared>) -> HttpRespo
             return error(400, &format!("Could not find dataverse with alias {s}"));
         }
     }
+    let start: usize = param(&req, "start")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let types = params(&req, "type");
+    // `getFilterQueryFromTypes`.
+    if let Some(t) = types
+        .iter()
+        .find(|t| !["dataverse", "dataset", "file"].contains(&t.as_str()))
+    {
+        return error(
+            400,
+            &format!("Invalid type '{t}'. Must be one of [dataverse, dataset, file]"),
+        );
+    }
+    let wants_datasets = types.is_empty() || types.iter().any(|t| t == "dataset");
     // `getNumberOfResultsPerPage`: 0 → 10, over 1000 refused.
     let per_page: i64 = param(&req, "per_page")
         .and_then(|s| s.parse().ok())
@@ -123,11 +138,6 @@ pub(crate) async fn search(req: HttpRequest, st: web::Data<Shared>) -> HttpRespo
         }
         n => n as usize,
     };
-    let start: usize = param(&req, "start")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let types = params(&req, "type");
-    let wants_datasets = types.is_empty() || types.iter().any(|t| t == "dataset");
     // `fq=publicationStatus:<Status>` is honoured; other filter queries are not emulated.
     let statuses: Vec<String> = params(&req, "fq")
         .iter()

@@ -823,6 +823,14 @@ async fn search_lists_own_drafts_and_everyones_published_datasets() {
             "1001 results per page requested but max limit is 1000."
         )
     );
+    let (s, b) = alice.get("/api/search?q=*&type=datasets").await;
+    assert_eq!(
+        (s, message(&b)),
+        (
+            400,
+            "Invalid type 'datasets'. Must be one of [dataverse, dataset, file]"
+        )
+    );
     let (s, b) = alice.get("/api/search?type=dataset").await;
     assert_eq!((s, message(&b)), (400, "q parameter is missing"));
     let (s, b) = alice.get("/api/search?q=*&subtree=nope").await;
