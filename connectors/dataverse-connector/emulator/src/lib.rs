@@ -42,9 +42,10 @@ mod vocab;
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::Service as _;
+use actix_web::HttpMessage as _;
 use actix_web::{web, App, HttpServer};
 use futures_util::future::{ready, Either};
-use futures_util::FutureExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use serde_json::Value;
 
 use handlers::{lock, Shared};
@@ -262,16 +263,26 @@ fn app(
         .app_data(data)
         // JSON bodies (metadata); files come as streams.
         .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
-        .wrap_fn(move |req, srv| {
-            let (fault, hang) = intercept(&st, &req);
+        .wrap_fn(move |mut req, srv| {
+            let (fault, hang, drain) = intercept(&st, &req);
             match fault {
                 Some(resp) => {
+                    let payload = req.take_payload();
                     let answer = ready(Ok(req.into_response(resp).map_into_right_body()));
                     Either::Left(
                         async move {
                             if hang {
                                 // Neither reads the body nor answers, for longer than any test.
                                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                            }
+                            if drain {
+                                // Dataverse's own refusals come after Jersey read the body.
+                                let mut payload = payload;
+                                while let Some(chunk) = payload.next().await {
+                                    if chunk.is_err() {
+                                        break;
+                                    }
+                                }
                             }
                             answer.await
                         }
@@ -289,7 +300,7 @@ fn app(
 fn intercept(
     st: &Shared,
     req: &actix_web::dev::ServiceRequest,
-) -> (Option<actix_web::HttpResponse>, bool) {
+) -> (Option<actix_web::HttpResponse>, bool, bool) {
     let headers = req.headers();
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let path = match req.query_string() {
@@ -305,7 +316,11 @@ fn intercept(
     let mut g = lock(st);
     g.log.push(entry);
     if g.down {
-        return (Some(handlers::error(503, "Service Unavailable")), false);
+        return (
+            Some(handlers::error(503, "Service Unavailable")),
+            false,
+            false,
+        );
     }
     let method = req.method().as_str();
     let path = req.path();
@@ -315,6 +330,7 @@ fn intercept(
     });
     let fault = hit.and_then(|i| g.faults.remove(i)).map(|(_, f)| f);
     let hang = matches!(fault, Some(Fault::Hang));
+    let drain = matches!(fault, Some(Fault::RateLimited));
     let resp = fault.map(|fault| match fault {
         Fault::RateLimited => handlers::rate_limited(method, path),
         Fault::Status(s) => handlers::error(s, "Internal Server Error"),
@@ -326,7 +342,7 @@ fn intercept(
                 Err::<actix_web::web::Bytes, _>(std::io::Error::other("connection reset"))
             })),
     });
-    (resp, hang)
+    (resp, hang, drain)
 }
 
 /// The `?key=<token>` query parameter (SOURCES.md §1) is a secret: logged as `key=***`.

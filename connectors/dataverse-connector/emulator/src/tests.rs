@@ -1313,3 +1313,19 @@ async fn custom_terms_stand_in_for_a_license_when_publishing() {
         .await;
     assert_eq!(s, 200, "{b}");
 }
+
+#[tokio::test]
+async fn a_rate_limited_add_reads_the_body_before_answering() {
+    let e = emulator(Options::default()).await;
+    let c = Client::new(&e, Some(TOKEN));
+    let id = c.new_dataset().await;
+    e.rate_limit_next_on("POST", &format!("/api/datasets/{id}/add"), 1);
+    let big = vec![b'y'; 4 * 1024 * 1024];
+    let (s, b) = c.add(id, "big.bin", &big, json!({})).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        message(&b),
+        "There was an error when trying to add the new file. CreateNewDataFilesCommand failed: Rate limited due to too many requests."
+    );
+    assert!(e.files(id).is_empty());
+}
