@@ -338,3 +338,53 @@ async fn the_exporters_sequence() {
     assert_eq!(status, 200, "{body}");
     env.stop().await;
 }
+
+/// The list reads every page of the Search API; one that goes on past
+/// `DATAVERSE_MAX_PAGES` is a 502 naming the key, never a shortened list.
+#[actix_web::test]
+async fn the_list_pages_and_is_bounded() {
+    let env = start().await;
+    for _ in 0..101 {
+        env.emu.create_sample_dataset("alice").unwrap();
+    }
+    let (status, list) = env
+        .call(
+            Method::GET,
+            "/metadata/project",
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 101);
+    assert!(
+        root(&list[0]["metadata"])["name"].is_string(),
+        "{}",
+        list[0]
+    );
+    env.stop().await;
+
+    let env = start_with(local(), Default::default(), |c| {
+        c.dataverse_max_pages = Some(1)
+    })
+    .await;
+    for _ in 0..101 {
+        env.emu.create_sample_dataset("alice").unwrap();
+    }
+    let (status, body) = env
+        .call(
+            Method::GET,
+            "/metadata/project",
+            json!({"userId": user_id()}),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("DATAVERSE_MAX_PAGES"),
+        "{body}"
+    );
+    env.stop().await;
+}
