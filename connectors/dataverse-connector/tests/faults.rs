@@ -287,3 +287,18 @@ async fn the_token_appears_in_no_answer_and_no_log_line() {
         );
     }
 }
+
+/// `/add` creates a file: a 5xx is passed on, never sent again (the file may exist, and
+/// a second one would be renamed).
+#[actix_web::test]
+async fn a_5xx_on_add_is_not_sent_again() {
+    let env = start().await;
+    let id = env.create(sample_crate()).await;
+    env.emu.clear_requests();
+    env.emu
+        .fail_next_on("POST", &format!("/api/datasets/{id}/add"), 1, 503);
+    let (s, body) = env.upload(&id, "/x.txt", b"x".to_vec()).await;
+    assert_eq!(s, 503, "{body}");
+    assert_eq!(count(&env, "POST", &format!("/api/datasets/{id}/add")), 1);
+    env.stop().await;
+}

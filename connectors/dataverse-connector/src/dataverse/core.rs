@@ -340,8 +340,10 @@ impl DataverseApi {
         }
     }
 
-    /// `POST .../add` with the framed multipart body (the core's transfer: idle
-    /// watchdog, retried only when the file's body can be sent again).
+    /// `POST .../add` with the framed multipart body (a transfer: the idle watchdog,
+    /// no overall deadline). A POST that creates a file: retried after a rate limit
+    /// (nothing was created) when the body can be sent again, never after a 5xx or a
+    /// broken connection (the file may exist; a second one would be renamed).
     pub async fn add_file(
         &self,
         creds: &Credentials,
@@ -351,22 +353,29 @@ impl DataverseApi {
     ) -> Result<Value, ConnectorError> {
         let url = format!("{}/add", self.dataset_url(id));
         let content_type = form.content_type;
-        let resp = retry::send_upload_with(
-            &self.http,
-            self.policy,
-            what,
-            form.body,
-            || {
-                let req = self
-                    .http
-                    .client()
-                    .post(&url)
-                    .header(CONTENT_TYPE, content_type.as_str());
-                authorized(req, creds, AUTH)
-            },
-            |answer, what| error::from_answer(answer, what, creds),
-        )
-        .await?;
+        let idempotency = match form.body.idempotency() {
+            Idempotency::Single => Idempotency::Single,
+            _ => Idempotency::Once,
+        };
+        let len = form.body.length();
+        let body = Mutex::new(form.body);
+        let make = || {
+            let stream = body
+                .lock()
+                .map_err(|_| ConnectorError::Internal("the upload body is poisoned".into()))?
+                .attempt()?;
+            let req = self
+                .http
+                .client()
+                .post(&url)
+                .header(CONTENT_TYPE, content_type.as_str());
+            Ok(Attempt::Transfer {
+                req: authorized(req, creds, AUTH)?,
+                body: stream,
+                len,
+            })
+        };
+        let resp = self.send(creds, idempotency, what, make).await?;
         let v: Value = json_capped(resp, self.max_answer_bytes, what).await?;
         Ok(v.get("data").cloned().unwrap_or(Value::Null))
     }
