@@ -74,3 +74,39 @@ async fn a_steady_direct_upload_arrives_whole() {
     })
     .await;
 }
+
+/// The caller sends a quarter of the file, then nothing: cut after the idle timeout
+/// (408), and Dataverse is left without the file.
+#[tokio::test]
+async fn a_caller_that_stalls_is_cut_and_nothing_is_left() {
+    use test_support::paced::read_answer;
+    let common = CommonConfig {
+        idle_timeout_secs: 1,
+        response_timeout_secs: 2,
+        ..local()
+    };
+    let env = start_with(common, EmuOptions::default(), |_| {}).await;
+    let id = env.create(sample_crate()).await;
+    let uid = user_id();
+    let form = PacedForm::new(
+        &[("userId", &uid), ("filename", "/stalled.bin")],
+        "stalled.bin",
+        4_000_000,
+    );
+    let path = format!("/metadata/project/{id}/files");
+    let mut stream = form
+        .send_stalling(env.conn.addr(), "POST", &path, 1_000_000)
+        .await
+        .unwrap();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(15), read_answer(&mut stream))
+        .await
+        .expect("a stalled upload is answered, not held")
+        .unwrap();
+    assert_eq!(status, 408, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !env.emu.files(id.parse().unwrap()).is_empty() {
+        assert!(Instant::now() < deadline, "a file is left in Dataverse");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    env.stop().await;
+}
