@@ -278,6 +278,16 @@ async fn the_token_appears_in_no_answer_and_no_log_line() {
     env.emu
         .fail_next_saying(503, &format!("proxy saw X-Dataverse-key: {TOKEN}"));
     let (_, answer2) = get(&env, &id).await;
+    // The header only: never `?key=` (the emulator logs it redacted) or the token in a path.
+    let requests = env.emu.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert!(
+            !r.path.contains("key=") && !r.path.contains(TOKEN),
+            "{}",
+            r.path
+        );
+    }
     env.stop().await;
     for text in [answer.to_string(), answer2.to_string(), logs.text()] {
         assert!(
