@@ -49,7 +49,11 @@ mkdir -p "$logs"
 fuzz_one() {
   local t=$1
   mkdir -p "$CARGO_TARGET_DIR/corpus/$t"
-  (cd "${crate_of[$t]}" && cargo fuzz run --sanitizer none "$t" "$CARGO_TARGET_DIR/corpus/$t" "corpus/$t" -- \
+  # The committed seeds, when the crate has any for this target (libFuzzer exits on a
+  # corpus directory that does not exist).
+  local seeds=()
+  [ -d "${crate_of[$t]}/corpus/$t" ] && seeds=("corpus/$t")
+  (cd "${crate_of[$t]}" && cargo fuzz run --sanitizer none "$t" "$CARGO_TARGET_DIR/corpus/$t" "${seeds[@]}" -- \
     -seed="$SEED" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) \
     >"$logs/$t.log" 2>&1
 }
