@@ -295,5 +295,17 @@ def expect_inveniordm_connector(objs: list[dict], values: str) -> None:
         check(not by_kind(objs, "Secret"), f"login mode ({values}): no Secret")
 
 
+def expect_dataverse_connector(objs: list[dict], values: str) -> None:
+    """A login service (no client Secret or env); the collection reaches the ConfigMap."""
+    name = "layer1-port-dataverse"
+    check_instance(objs, name)
+    check(not by_kind(objs, "Secret"), f"login service ({values}): no Secret")
+    cm = by_kind(objs, "ConfigMap")[name]["data"]
+    if values == "umbrella-values.yaml":
+        check(cm.get("DATAVERSE_COLLECTION") == "sciebo-rds", "DATAVERSE_COLLECTION reaches the ConfigMap")
+    if values == "defaults":
+        check("DATAVERSE_COLLECTION" not in cm, "an empty collection is left to the connector's default")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -232,6 +232,8 @@ pub enum AuthScheme<'a> {
     /// `Basic base64(<user>:<token>)`, the token slot holding a password. `user` is the
     /// name the provider knows (the provider strips what it must, e.g. `@institution`).
     Basic { user: &'a str },
+    /// The bare token in a provider's own header (Dataverse's `X-Dataverse-key`).
+    Header(&'static str),
 }
 
 /// The `Authorization` value for `creds`, marked sensitive so that no log or debug output
@@ -246,6 +248,7 @@ pub fn auth_header(
     let value = match scheme {
         AuthScheme::Bearer => format!("Bearer {token}"),
         AuthScheme::Basic { user } => format!("Basic {}", B64.encode(format!("{user}:{token}"))),
+        AuthScheme::Header(_) => token.to_owned(),
     };
     let mut value = HeaderValue::from_str(&value).map_err(|_| {
         ConnectorError::BadRequest(
@@ -256,13 +259,18 @@ pub fn auth_header(
     Ok(value)
 }
 
-/// `req` with the user's `Authorization` ([`auth_header`]).
+/// `req` with the user's credentials ([`auth_header`]): in `Authorization`, or in the
+/// provider's own header for [`AuthScheme::Header`].
 pub fn authorized(
     req: RequestBuilder,
     creds: &Credentials,
     scheme: AuthScheme<'_>,
 ) -> Result<RequestBuilder, ConnectorError> {
-    Ok(req.header(AUTHORIZATION, auth_header(creds, scheme)?))
+    let value = auth_header(creds, scheme)?;
+    Ok(match scheme {
+        AuthScheme::Header(name) => req.header(name, value),
+        _ => req.header(AUTHORIZATION, value),
+    })
 }
 
 /// One path segment's encoding: RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`)
@@ -377,6 +385,26 @@ mod tests {
             let err = auth_header(&creds, AuthScheme::Bearer).err();
             assert_eq!(err.map(|e| e.status().as_u16()), Some(400), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_providers_own_header_carries_the_bare_token_sensitive() {
+        let creds = Credentials::new(Some("alice".into()), "6f1c-uuid".to_owned().into());
+        let req = authorized(
+            Client::new().get("http://x.invalid/"),
+            &creds,
+            AuthScheme::Header("X-Dataverse-key"),
+        )
+        .and_then(|r| r.build().map_err(ConnectorError::from))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(req.headers().get(AUTHORIZATION).is_none());
+        let sent = req
+            .headers()
+            .get("x-dataverse-key")
+            .unwrap_or_else(|| panic!("no X-Dataverse-key sent"));
+        assert_eq!(sent.as_bytes(), b"6f1c-uuid");
+        assert!(sent.is_sensitive());
+        assert!(!req.url().as_str().contains("6f1c"), "never in the URL");
     }
 
     #[test]

@@ -180,14 +180,26 @@ pub async fn send_with(
         let wait = matches!(status, 429 | 503)
             .then(|| server_wait(resp.headers()))
             .flatten();
+        let answer = ErrorAnswer::read(resp).await;
+        let error = map(&answer, what);
+        // A provider's mapping may read a rate limit in another status (Dataverse wraps
+        // its rate limit in a 400 on some routes): retried like a 429.
+        let rate_limited = status == 429
+            || matches!(
+                error,
+                ConnectorError::TooManyRequests(_)
+                    | ConnectorError::RetryLater {
+                        rate_limited: true,
+                        ..
+                    }
+            );
         let retry = match idempotency {
-            Idempotency::Idempotent => matches!(status, 429 | 502..=504),
-            Idempotency::Once => status == 429,
+            Idempotency::Idempotent => rate_limited || matches!(status, 502..=504),
+            Idempotency::Once => rate_limited,
             Idempotency::Single => false,
         };
-        let answer = ErrorAnswer::read(resp).await;
         Err(Failure {
-            error: map(&answer, what),
+            error,
             retry,
             wait,
             transfer,

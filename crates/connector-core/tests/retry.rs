@@ -170,3 +170,36 @@ async fn an_upload_is_sent_again_only_when_its_body_can_be() {
     assert_eq!(err.status().as_u16(), 503);
     assert_eq!(srv.requests(), 1, "a stream is sent once");
 }
+
+/// A provider's mapping that reads a rate limit in another status (Dataverse's file
+/// routes answer it as 400) gets it retried like a 429, also for a POST sent `Once`;
+/// other 400s are not retried.
+#[tokio::test]
+async fn a_rate_limit_the_mapping_reads_in_a_400_is_retried_like_a_429() {
+    let map = |answer: &connector_core::answer::ErrorAnswer, what: &str| {
+        if answer.status == 400 && answer.body.ends_with(b"\"said so\"}") {
+            ConnectorError::TooManyRequests(format!("{what} was rate-limited"))
+        } else {
+            ConnectorError::from_upstream(answer.status, None, what)
+        }
+    };
+    let http = upstream();
+    let srv = scripted(&["400", "200"]).await;
+    let url = srv.url();
+    let make = || Ok(Attempt::Call(http.client().post(&url)));
+    let sent = retry::send_with(&http, POLICY, Idempotency::Once, "the thing", make, map).await;
+    assert!(sent.is_ok());
+    assert_eq!(srv.requests(), 2);
+
+    let srv = scripted(&["400"]).await;
+    let url = srv.url();
+    let make = || Ok(Attempt::Call(http.client().post(&url)));
+    let plain = |answer: &connector_core::answer::ErrorAnswer, what: &str| {
+        ConnectorError::from_upstream(answer.status, None, what)
+    };
+    let err = retry::send_with(&http, POLICY, Idempotency::Once, "the thing", make, plain)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().as_u16(), 400);
+    assert_eq!(srv.requests(), 1, "an ordinary 400 is not retried");
+}

@@ -1,7 +1,7 @@
 //! The main job in one command: RDS's export flow, end to end, on loopback.
 //!
 //! Starts a Token Storage emulator, a real WebDAV server holding a sample research folder,
-//! an emulator of the research repository (Zenodo by default, or InvenioRDM:
+//! an emulator of the research repository (Zenodo by default, InvenioRDM or Dataverse:
 //! [`Repository`]) and both connector binaries (configured by environment only, as in a
 //! deployment), then plays RDS's layer 2: list the folder, create a deposit from an
 //! RO-Crate, stream every file across, publish, verify every byte.

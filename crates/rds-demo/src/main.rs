@@ -1,4 +1,4 @@
-//! `rds-demo [--repository zenodo|inveniordm] [--keep-running] [--large-mib N]
+//! `rds-demo [--repository zenodo|inveniordm|dataverse] [--keep-running] [--large-mib N]
 //! [--no-progress]`; run it through
 //! `cargo xtask demo`, which builds the connector binaries first.
 
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use rds_demo::{Demo, DemoOptions, Repository};
 
 const USAGE: &str =
-    "usage: rds-demo [--repository zenodo|inveniordm] [--keep-running] [--large-mib N] [--no-progress]";
+    "usage: rds-demo [--repository zenodo|inveniordm|dataverse] [--keep-running] [--large-mib N] [--no-progress]";
 
 fn parse() -> Result<(DemoOptions, bool), String> {
     let mut opts = DemoOptions::default();

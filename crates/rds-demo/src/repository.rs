@@ -1,8 +1,9 @@
-//! The research repository the demo publishes to (`--repository zenodo|inveniordm`): its
+//! The research repository the demo publishes to (`--repository zenodo|inveniordm|dataverse`): its
 //! emulator, how its connector is configured and reached, and what it stored.
 
 use std::io::Read as _;
 
+use dataverse_emulator::DataverseEmulator;
 use inveniordm_emulator::InvenioEmulator;
 use sha2::{Digest, Sha256};
 use zenodo_emulator::ZenodoEmulator;
@@ -17,15 +18,18 @@ pub enum Repository {
     Zenodo,
     /// inveniordm-connector on a stock InvenioRDM instance, login mode (a personal token).
     Inveniordm,
+    /// dataverse-connector on a Dataverse installation's `root` collection (an API token).
+    Dataverse,
 }
 
 impl Repository {
-    pub const NAMES: &'static str = "zenodo, inveniordm";
+    pub const NAMES: &'static str = "zenodo, inveniordm, dataverse";
 
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "zenodo" => Some(Self::Zenodo),
             "inveniordm" => Some(Self::Inveniordm),
+            "dataverse" => Some(Self::Dataverse),
             _ => None,
         }
     }
@@ -35,6 +39,7 @@ impl Repository {
         match self {
             Self::Zenodo => "Zenodo",
             Self::Inveniordm => "InvenioRDM",
+            Self::Dataverse => "Dataverse",
         }
     }
 
@@ -43,6 +48,7 @@ impl Repository {
         match self {
             Self::Zenodo => "zenodo-connector",
             Self::Inveniordm => "inveniordm-connector",
+            Self::Dataverse => "dataverse-connector",
         }
     }
 
@@ -51,6 +57,7 @@ impl Repository {
         match self {
             Self::Zenodo => "port-zenodo",
             Self::Inveniordm => "port-inveniordm",
+            Self::Dataverse => "port-dataverse",
         }
     }
 }
@@ -65,6 +72,7 @@ pub struct Stored {
 pub enum RepositoryEmulator {
     Zenodo(ZenodoEmulator),
     Inveniordm(InvenioEmulator),
+    Dataverse(DataverseEmulator),
 }
 
 impl RepositoryEmulator {
@@ -83,6 +91,11 @@ impl RepositoryEmulator {
                 emu.add_token(token, user);
                 Self::Inveniordm(emu)
             }
+            Repository::Dataverse => {
+                let emu = DataverseEmulator::start().await.map_err(failed)?;
+                emu.add_token(token, user);
+                Self::Dataverse(emu)
+            }
         })
     }
 
@@ -90,6 +103,7 @@ impl RepositoryEmulator {
         match self {
             Self::Zenodo(_) => Repository::Zenodo,
             Self::Inveniordm(_) => Repository::Inveniordm,
+            Self::Dataverse(_) => Repository::Dataverse,
         }
     }
 
@@ -105,6 +119,11 @@ impl RepositoryEmulator {
                 ),
             ],
             Self::Inveniordm(emu) => vec![("INVENIORDM_ADDRESS", emu.url().to_owned())],
+            // The demo's RO-Crate names no e-mail; Dataverse requires a contact.
+            Self::Dataverse(emu) => vec![
+                ("DATAVERSE_ADDRESS", emu.url().to_owned()),
+                ("DATAVERSE_CONTACT_EMAIL", "rds-demo@example.org".to_owned()),
+            ],
         }
     }
 
@@ -114,7 +133,9 @@ impl RepositoryEmulator {
     pub fn user_id(&self, user: &str, token: &str) -> String {
         match self {
             Self::Zenodo(_) => user.to_owned(),
-            Self::Inveniordm(_) => format!("{}://{user}:{token}", Repository::Inveniordm.service()),
+            Self::Inveniordm(_) | Self::Dataverse(_) => {
+                format!("{}://{user}:{token}", self.repository().service())
+            }
         }
     }
 
@@ -145,6 +166,21 @@ impl RepositoryEmulator {
                     })
                 })
                 .collect(),
+            Self::Dataverse(emu) => {
+                let id: u64 = project_id
+                    .parse()
+                    .map_err(|_| format!("project id {project_id} is not numeric"))?;
+                emu.files(id)
+                    .into_iter()
+                    .map(|f| {
+                        Ok(Stored {
+                            sha256: sha256_of(&f.path)
+                                .map_err(|e| format!("cannot read the stored {}: {e}", f.label))?,
+                            size: f.size,
+                        })
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -158,7 +194,7 @@ impl RepositoryEmulator {
                 .and_then(|id| emu.deposition(id))
                 .and_then(|d| d["record_id"].as_u64().map(|r| r.to_string()))
                 .unwrap_or_else(|| project_id.to_owned()),
-            Self::Inveniordm(_) => project_id.to_owned(),
+            Self::Inveniordm(_) | Self::Dataverse(_) => project_id.to_owned(),
         }
     }
 
@@ -166,6 +202,7 @@ impl RepositoryEmulator {
         match self {
             Self::Zenodo(emu) => emu.stop().await,
             Self::Inveniordm(emu) => emu.stop().await,
+            Self::Dataverse(emu) => emu.stop().await,
         }
     }
 }

@@ -87,6 +87,8 @@ pub fn connector_binary(cargo: &str, name: &str) -> Result<PathBuf, DemoError> {
                 "zenodo-connector",
                 "-p",
                 "inveniordm-connector",
+                "-p",
+                "dataverse-connector",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()

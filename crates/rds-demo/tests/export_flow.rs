@@ -106,3 +106,62 @@ async fn rds_export_flow_to_inveniordm() {
         }
     }
 }
+
+/// The same flow to Dataverse: the API token in the userId, the folders kept as
+/// `directoryLabel`s, the dataset released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_export_flow_to_dataverse() {
+    rds_demo::stack::connector_binary(env!("CARGO"), "dataverse-connector").unwrap();
+    let demo = Demo::start(&DemoOptions {
+        large_mib: 8,
+        progress: false,
+        repository: Repository::Dataverse,
+    })
+    .await
+    .unwrap();
+    let result = demo.run_flow(false).await;
+    let logs: Vec<String> = demo
+        .logs()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let RepositoryEmulator::Dataverse(dataverse) = &demo.stack.repository else {
+        panic!("not Dataverse")
+    };
+    let datasets = dataverse.datasets();
+    let id = datasets[0]["id"].as_u64().unwrap();
+    let mut folders: Vec<(Option<String>, String)> = dataverse
+        .files(id)
+        .into_iter()
+        .map(|f| (f.directory_label, f.label))
+        .collect();
+    folders.sort();
+    demo.stop().await;
+
+    let report = result.unwrap_or_else(|e| panic!("{e}\nlogs:\n{}", logs.join("\n")));
+    println!("{}", report.render());
+    assert!(report.all_verified(), "{}", report.render());
+    assert_eq!(report.files_total, 5);
+    assert!(report.doi.starts_with("10."), "DOI {}", report.doi);
+    assert_eq!(datasets.len(), 1);
+    assert_eq!(
+        datasets[0]["latestVersion"]["versionState"], "RELEASED",
+        "{}",
+        datasets[0]
+    );
+    // The folder tree survives as directoryLabels.
+    assert!(
+        folders.contains(&(Some("measurements 2026".into()), "run 01.csv".into())),
+        "{folders:?}"
+    );
+    assert!(
+        report.project_link.contains(&id.to_string()),
+        "{}",
+        report.project_link
+    );
+    for log in &logs {
+        for secret in ["demo-owncloud-access-token", "demo-repository-access-token"] {
+            assert!(!log.contains(secret), "a log holds {secret}");
+        }
+    }
+}

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use md5::Md5;
 use sha1::Sha1;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 
 use crate::error::ConnectorError;
 use crate::interface::ByteStream;
@@ -20,6 +20,7 @@ pub enum Algorithm {
     Sha256,
     Sha1,
     Md5,
+    Sha512,
 }
 
 impl Algorithm {
@@ -28,6 +29,7 @@ impl Algorithm {
             Algorithm::Sha256 => "sha256",
             Algorithm::Sha1 => "sha1",
             Algorithm::Md5 => "md5",
+            Algorithm::Sha512 => "sha512",
         }
     }
 }
@@ -39,6 +41,7 @@ pub struct Digests {
     pub sha256: Option<String>,
     pub sha1: Option<String>,
     pub md5: Option<String>,
+    pub sha512: Option<String>,
 }
 
 impl Digests {
@@ -47,6 +50,7 @@ impl Digests {
             Algorithm::Sha256 => self.sha256.as_deref(),
             Algorithm::Sha1 => self.sha1.as_deref(),
             Algorithm::Md5 => self.md5.as_deref(),
+            Algorithm::Sha512 => self.sha512.as_deref(),
         }
     }
 
@@ -93,6 +97,7 @@ pub(crate) struct Hasher {
     sha256: Option<Sha256>,
     sha1: Option<Sha1>,
     md5: Option<Md5>,
+    sha512: Option<Sha512>,
 }
 
 impl Hasher {
@@ -103,6 +108,7 @@ impl Hasher {
             sha256: has(Algorithm::Sha256).then(Sha256::new),
             sha1: has(Algorithm::Sha1).then(Sha1::new),
             md5: has(Algorithm::Md5).then(Md5::new),
+            sha512: has(Algorithm::Sha512).then(Sha512::new),
         }
     }
 
@@ -121,6 +127,9 @@ impl Hasher {
         if let Some(h) = &mut self.md5 {
             h.update(data);
         }
+        if let Some(h) = &mut self.sha512 {
+            h.update(data);
+        }
     }
 
     pub(crate) fn finish(self) -> Digests {
@@ -129,6 +138,7 @@ impl Hasher {
             sha256: self.sha256.map(|h| hex::encode(h.finalize())),
             sha1: self.sha1.map(|h| hex::encode(h.finalize())),
             md5: self.md5.map(|h| hex::encode(h.finalize())),
+            sha512: self.sha512.map(|h| hex::encode(h.finalize())),
         }
     }
 }
@@ -200,7 +210,12 @@ mod tests {
     async fn digests_appear_when_the_stream_ends() {
         let (mut s, handle) = hashing(
             chunks(&[b"hello ", b"world"]),
-            &[Algorithm::Sha256, Algorithm::Md5, Algorithm::Sha1],
+            &[
+                Algorithm::Sha256,
+                Algorithm::Md5,
+                Algorithm::Sha1,
+                Algorithm::Sha512,
+            ],
         );
         assert!(s.next().await.is_some());
         assert_eq!(handle.get(), None, "not before the end");
@@ -223,6 +238,10 @@ mod tests {
         assert_eq!(
             d.sha256.as_deref(),
             Some("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
+        );
+        assert_eq!(
+            d.sha512.as_deref(),
+            Some("309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f")
         );
         assert!(d
             .verify(Algorithm::Md5, "5EB63BBBE01EEED093CB22BB8F5ACDC3", "f")

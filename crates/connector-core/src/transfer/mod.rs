@@ -3,9 +3,11 @@
 //! digests computed while the bytes stream, to compare with what the provider stored
 //! ([`digest`]); and for providers that need an upload's length first, its body streamed,
 //! buffered or spooled, and its name flattened ([`upload`]), or cut into parts that are
-//! retried one by one for a provider's multipart transfer ([`parts`]).
+//! retried one by one for a provider's multipart transfer ([`parts`]), or framed as a
+//! multipart/form-data body of known length ([`form`]).
 
 pub mod digest;
+pub mod form;
 pub mod parts;
 pub mod upload;
 pub mod watchdog;

@@ -50,9 +50,9 @@ impl Parts {
             UploadBody::File {
                 path, offset: 0, ..
             } => Source::File(path),
-            UploadBody::File { .. } => {
+            UploadBody::File { .. } | UploadBody::Framed { .. } => {
                 return Err(ConnectorError::Internal(
-                    "a part cannot be split again".into(),
+                    "a part or a framed body cannot be split".into(),
                 ))
             }
             UploadBody::Memory(b) => Source::Memory(b),
@@ -215,7 +215,9 @@ mod tests {
                 offset: *offset,
                 len: *len,
             },
-            UploadBody::Stream { .. } => panic!("parts are never streams"),
+            UploadBody::Stream { .. } | UploadBody::Framed { .. } => {
+                panic!("parts are never streams or frames")
+            }
         }
     }
 

@@ -54,6 +54,12 @@ pub enum UploadBody {
         offset: u64,
         len: u64,
     },
+    /// Another body between fixed bytes ([`super::form`]: a multipart/form-data frame).
+    Framed {
+        prefix: bytes::Bytes,
+        inner: Box<UploadBody>,
+        suffix: bytes::Bytes,
+    },
 }
 
 impl UploadBody {
@@ -61,6 +67,11 @@ impl UploadBody {
         match self {
             UploadBody::Stream { len, .. } | UploadBody::File { len, .. } => *len,
             UploadBody::Memory(bytes) => bytes.len() as u64,
+            UploadBody::Framed {
+                prefix,
+                inner,
+                suffix,
+            } => prefix.len() as u64 + inner.length() + suffix.len() as u64,
         }
     }
 
@@ -70,6 +81,7 @@ impl UploadBody {
         match self {
             UploadBody::Stream { .. } => Idempotency::Single,
             UploadBody::Memory(_) | UploadBody::File { .. } => Idempotency::Idempotent,
+            UploadBody::Framed { inner, .. } => inner.idempotency(),
         }
     }
 
@@ -95,6 +107,16 @@ impl UploadBody {
                     range,
                     256 * 1024,
                 )))
+            }
+            UploadBody::Framed {
+                prefix,
+                inner,
+                suffix,
+            } => {
+                let inner = inner.attempt()?;
+                let head = futures_util::stream::iter([Ok(prefix.clone())]);
+                let tail = futures_util::stream::iter([Ok(suffix.clone())]);
+                Ok(Box::pin(head.chain(inner).chain(tail)))
             }
         }
     }
