@@ -128,16 +128,19 @@ check_image() {
     check "$name: entrypoint is a file in the image" test -x "$rootfs$entrypoint"
     check "$name: /tmp is writable by $user" bash -c 'owner="$(stat -c %u "$1/tmp")"; [ "$owner" = "${2%%:*}" ]' _ "$rootfs" "$user"
 
-    # Run it as the image would: its user, its Env, plus only environment config.
-    local port envs=() pid code=""
+    # Run it as the image would: its user, its Env, plus only environment config: the
+    # connector's own sample (ci/registration.env, the keys a deployment must set), so a
+    # new connector needs no line here.
+    local port envs=() sample=() pid code=""
     port="$(free_port)"
     mapfile -t envs < <(echo "$config" | jq -r '.config.Env[]?')
-    env -i "${envs[@]}" \
+    if [ -f "connectors/$name/ci/registration.env" ]; then
+        mapfile -t sample < <(grep -E '^[A-Z][A-Z0-9_]*=' "connectors/$name/ci/registration.env")
+    else
+        fail "$name: connectors/$name/ci/registration.env (the environment to start it with) is missing"
+    fi
+    env -i "${envs[@]}" "${sample[@]}" \
         LISTEN_ADDR="127.0.0.1:$port" \
-        OWNCLOUD_INSTALLATION_URL=http://127.0.0.1:9 \
-        ZENODO_ADDRESS=http://127.0.0.1:9 \
-        DEMO_PROVIDER_ADDRESS=http://127.0.0.1:9 \
-        DEMO_LOGIN_ADDRESS=http://127.0.0.1:9 \
         LOGLEVEL=INFO \
         chroot --userspec="$user" "$rootfs" "$entrypoint" >"$WORK/$name.log" 2>&1 &
     pid=$!
