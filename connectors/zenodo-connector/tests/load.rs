@@ -36,60 +36,16 @@ async fn concurrent_uploads_are_whole_and_memory_stays_bounded() {
     let pid = child.id().unwrap();
     let user_id = format!("port-zenodo://alice:{TOKEN}");
     let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("{base}/metadata/project"))
-        .json(&serde_json::json!({"userId": user_id, "metadata": null}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id: u64 = created["projectId"].as_str().unwrap().parse().unwrap();
+    let project = load::create_project(&http, &base, &user_id).await;
     let started = Instant::now();
-
-    let tasks: Vec<_> = (0..UPLOADS)
-        .map(|i| {
-            let (http, base, user_id, block) =
-                (http.clone(), base.clone(), user_id.clone(), block.clone());
-            tokio::spawn(async move {
-                let mut form = reqwest::multipart::Form::new()
-                    .text("userId", user_id)
-                    .text("filename", format!("u{i}.bin"));
-                // Even: size declared (streamed); odd: unknown, as the RDS exporter sends.
-                if i % 2 == 0 {
-                    form = form.text("size", size.to_string());
-                }
-                let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(
-                    load::stream(block, size),
-                ))
-                .file_name(format!("u{i}.bin"));
-                let resp = http
-                    .post(format!("{base}/metadata/project/{id}/files"))
-                    .multipart(form.part("file", part))
-                    .send()
-                    .await
-                    .map_err(|e| format!("upload {i}: {e}"))?;
-                let status = resp.status();
-                let text = resp.text().await.unwrap_or_default();
-                if status != 200 {
-                    return Err(format!("upload {i}: {status} {text}"));
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    let mut errors = Vec::new();
-    for t in tasks {
-        if let Err(e) = t.await.unwrap() {
-            errors.push(e);
-        }
-    }
+    let errors =
+        load::upload_concurrently(&http, &base, &user_id, &project, "", UPLOADS, size, &block)
+            .await;
     let elapsed = started.elapsed();
     let hwm = load::vm_hwm_kib(pid).unwrap();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 
-    let files = zenodo.files(id);
+    let files = zenodo.files(project.parse().unwrap());
     assert_eq!(files.len(), UPLOADS);
     for f in files {
         assert_eq!(f.size, size, "{}", f.key);

@@ -151,3 +151,77 @@ pub async fn spawn_ready(bin: &str, env: &[(&str, &str)]) -> (Child, String) {
     }
     (child, base)
 }
+
+/// Creates a project from null metadata through the metadata connector at `base`; its id.
+pub async fn create_project(http: &reqwest::Client, base: &str, user_id: &str) -> String {
+    let created: serde_json::Value = http
+        .post(format!("{base}/metadata/project"))
+        .json(&serde_json::json!({"userId": user_id, "metadata": null}))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .unwrap_or_else(|e| panic!("creating a project: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("creating a project: {e}"));
+    created["projectId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no projectId in {created}"))
+        .to_owned()
+}
+
+/// `n` concurrent uploads of `size` bytes into project `id` through the metadata
+/// connector at `base`, named `{prefix}u{i}.bin`: even ones declare their size (streamed),
+/// odd ones do not (spooled), as the RDS exporter sends. The failures, one line each.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload_concurrently(
+    http: &reqwest::Client,
+    base: &str,
+    user_id: &str,
+    id: &str,
+    prefix: &str,
+    n: usize,
+    size: u64,
+    block: &Arc<Vec<u8>>,
+) -> Vec<String> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (http, block) = (http.clone(), block.clone());
+            let url = format!("{base}/metadata/project/{id}/files");
+            let (user_id, name) = (user_id.to_owned(), format!("{prefix}u{i}.bin"));
+            tokio::spawn(async move {
+                let mut form = reqwest::multipart::Form::new()
+                    .text("userId", user_id)
+                    .text("filename", name);
+                if i % 2 == 0 {
+                    form = form.text("size", size.to_string());
+                }
+                let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(stream(
+                    block, size,
+                )))
+                .file_name(format!("u{i}.bin"));
+                let resp = http
+                    .post(url)
+                    .multipart(form.part("file", part))
+                    .send()
+                    .await
+                    .map_err(|e| format!("upload {i}: {e}"))?;
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                if status != 200 {
+                    return Err(format!("upload {i}: {status} {text}"));
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => errors.push(e),
+            Err(e) => errors.push(format!("an upload task failed: {e}")),
+        }
+    }
+    errors
+}
