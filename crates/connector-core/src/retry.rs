@@ -22,8 +22,9 @@ use backon::{ExponentialBuilder, Retryable as _};
 use reqwest::{RequestBuilder, Response};
 
 use crate::answer::ErrorAnswer;
+use crate::credentials::Credentials;
 use crate::error::ConnectorError;
-use crate::http::{server_wait, Upstream};
+use crate::http::{authorized, server_wait, AuthScheme, Upstream};
 use crate::interface::ByteStream;
 use crate::transfer::upload::UploadBody;
 
@@ -69,6 +70,23 @@ pub enum Attempt {
         body: ByteStream,
         len: u64,
     },
+}
+
+impl Attempt {
+    /// A small call: `req` with the user's credentials ([`authorized`]) and, when given,
+    /// a JSON body. A token no header can carry fails the attempt with a 400, not retried.
+    pub fn json_call(
+        req: RequestBuilder,
+        creds: &Credentials,
+        scheme: AuthScheme<'_>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Self, ConnectorError> {
+        let req = authorized(req, creds, scheme)?;
+        Ok(Attempt::Call(match body {
+            Some(b) => req.json(b),
+            None => req,
+        }))
+    }
 }
 
 /// A failed attempt.

@@ -96,12 +96,8 @@ impl DataverseApi {
     ) -> Result<Value, ConnectorError> {
         let make = || {
             let req = self.http.client().request(method.clone(), url);
-            let req = authorized(req, creds, AUTH)?;
             // `@Consumes("application/json")`: `.json` sets the type (SOURCES.md §2).
-            Ok(Attempt::Call(match body {
-                Some(b) => req.json(b),
-                None => req,
-            }))
+            Attempt::json_call(req, creds, AUTH, body)
         };
         let resp = self.send(creds, idempotency, what, make).await?;
         if resp.status() == reqwest::StatusCode::NO_CONTENT {

@@ -112,11 +112,7 @@ impl InvenioApi {
                 .client()
                 .request(method.clone(), url)
                 .header(ACCEPT, RDM_JSON);
-            let req = authorized(req, creds, AuthScheme::Bearer)?;
-            Ok(Attempt::Call(match body {
-                Some(b) => req.json(b),
-                None => req,
-            }))
+            Attempt::json_call(req, creds, AuthScheme::Bearer, body)
         };
         self.send(creds, idempotency, what, make).await
     }

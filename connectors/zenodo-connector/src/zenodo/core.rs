@@ -74,13 +74,9 @@ impl ZenodoApi {
         idempotency: Idempotency,
         what: &str,
     ) -> Result<reqwest::Response, ConnectorError> {
-        // A token no header can carry fails the first attempt with a 400, not retried.
         let make = || {
-            let req = auth(self.http.client().request(method.clone(), url), creds)?;
-            Ok(retry::Attempt::Call(match body {
-                Some(b) => req.json(b),
-                None => req,
-            }))
+            let req = self.http.client().request(method.clone(), url);
+            retry::Attempt::json_call(req, creds, AuthScheme::Bearer, body)
         };
         self.send(idempotency, what, creds, make).await
     }
