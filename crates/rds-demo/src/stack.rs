@@ -2,7 +2,6 @@
 //! connector binaries (owncloud-connector and the repository's) as child processes configured exactly as a deployment would be
 //! (environment variables only).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use crate::repository::{Repository, RepositoryEmulator};
 use crate::DemoError;
 use owncloud_emulator::WebDavServer;
+use test_support::process::spawn_listening;
 use test_support::token_storage::TokenStorage;
 use tokio::process::{Child, Command};
 
@@ -102,14 +102,6 @@ pub fn connector_binary(cargo: &str, name: &str) -> Result<PathBuf, DemoError> {
     Ok(binary_dir()?.join(name))
 }
 
-fn free_port() -> Result<u16, DemoError> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| DemoError::Setup(format!("no free port: {e}")))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| DemoError::Setup(e.to_string()))
-}
-
 async fn spawn(
     name: &'static str,
     bin_dir: &Path,
@@ -123,25 +115,21 @@ async fn spawn(
             bin.display()
         )));
     }
-    let port = free_port()?;
     let log = log_dir.join(format!("{name}.log"));
-    let log_file = std::fs::File::create(&log).map_err(|e| DemoError::Setup(e.to_string()))?;
     let mut cmd = Command::new(&bin);
     cmd.env_clear()
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("LOGLEVEL", "INFO")
         .env("WORKERS", "2")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::from(log_file))
         .kill_on_drop(true);
-    let child = cmd
-        .spawn()
-        .map_err(|e| DemoError::Setup(format!("cannot start {}: {e}", bin.display())))?;
+    let (child, addr) = spawn_listening(&mut cmd, &log, Duration::from_secs(30))
+        .await
+        .map_err(DemoError::Setup)?;
     Ok(Connector {
         name,
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("http://{addr}"),
         child,
         log,
     })

@@ -7,6 +7,7 @@
 //!   uploads sent at a chosen pace, or stalled midway.
 //! - [`hostile`]: a server answering what a test crafts (streamed answers of any size).
 //! - [`emulator`]: the protocol an emulator binary follows for the conformance stack.
+//! - [`process`]: connector child processes on a port the kernel chose.
 //! - [`server_thread`]: an actix server on its own thread, for emulators usable from any
 //!   runtime.
 
@@ -16,5 +17,6 @@ pub mod hostile;
 pub mod load;
 pub mod logs;
 pub mod paced;
+pub mod process;
 pub mod server_thread;
 pub mod token_storage;

@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -121,32 +122,41 @@ pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Starts a connector binary on a free loopback port with only `env` (plus
-/// `LISTEN_ADDR` and `LOGLEVEL=WARNING`) and waits until `/ready` answers 200; returns
+/// Starts a connector binary on a loopback port with only `env` (plus `LISTEN_ADDR` and
+/// `LOGLEVEL=INFO`, its log in the temp dir) and waits until `/ready` answers 200; returns
 /// the child (killed on drop) and its base URL. Panics when it never becomes ready.
 pub async fn spawn_ready(bin: &str, env: &[(&str, &str)]) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"));
-    let child = Command::new(bin)
-        .env_clear()
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("LOGLEVEL", "WARNING")
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let name = Path::new(bin)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let log = std::env::temp_dir().join(format!(
+        "{name}-{}-{}.log",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("LOGLEVEL", "INFO")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let base = format!("http://127.0.0.1:{port}");
+        .kill_on_drop(true);
+    let (child, addr) = crate::process::spawn_listening(&mut cmd, &log, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://{addr}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !reqwest::get(format!("{base}/ready"))
         .await
         .is_ok_and(|r| r.status() == 200)
     {
-        assert!(Instant::now() < deadline, "{bin} never became ready");
+        assert!(
+            Instant::now() < deadline,
+            "{bin} never became ready; see {}",
+            log.display()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (child, base)
