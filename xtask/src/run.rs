@@ -22,9 +22,15 @@ pub struct Bench {
     args: Vec<String>,
 }
 
-/// The RDS export flow on loopback (debug build: it shares the test suite's artifacts).
+/// The RDS export flow on loopback, built in the `demo` profile (Cargo.toml says why).
 pub fn demo(args: &Demo) -> Result<()> {
-    build_and_exec("debug", &[], "rds-demo", "rds-demo", &args.args)
+    build_and_exec(
+        "demo",
+        &["--profile", "demo"],
+        "rds-demo",
+        "rds-demo",
+        &args.args,
+    )
 }
 
 /// The benchmarks, on release builds as deployed.

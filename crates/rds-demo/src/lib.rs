@@ -52,6 +52,18 @@ pub struct Step {
     pub bytes: u64,
 }
 
+/// What the rates above were measured on; every service of the demo shares this machine's
+/// cores on loopback, and `cargo xtask bench` measures release builds.
+fn build() -> String {
+    let opt = env!("RDS_DEMO_OPT_LEVEL");
+    let note = match opt {
+        "0" => "a dev build: transfers run several times slower than deployed; `cargo xtask demo` builds the faster `demo` profile",
+        _ if cfg!(debug_assertions) => "the `demo` profile: no LTO, dependencies at opt-level 2; `cargo xtask bench` measures release builds",
+        _ => "a release build",
+    };
+    format!("opt-level {opt}, {note}")
+}
+
 #[derive(Debug, Clone)]
 pub struct Report {
     /// The repository's name.
@@ -91,7 +103,8 @@ impl Report {
                 rate
             ));
         }
-        out.push_str(&format!("\nDOI:          {}\n", self.doi));
+        out.push_str(&format!("\nbuild:        {}\n", build()));
+        out.push_str(&format!("DOI:          {}\n", self.doi));
         out.push_str(&format!("project link: {}\n", self.project_link));
         if self.all_verified() {
             out.push_str(&format!(
