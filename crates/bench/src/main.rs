@@ -11,6 +11,7 @@ mod machine;
 mod markdown;
 mod plot;
 mod procfs;
+mod refservers;
 mod report;
 mod scenarios;
 mod stack;
