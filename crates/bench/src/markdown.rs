@@ -53,6 +53,21 @@ pub fn write(opts: &Opts, results: &Results, elapsed: Duration) -> Result<()> {
                 loadgen::version().unwrap_or_else(|| "wrk not installed".into())
             ),
         ],
+        vec![
+            "scenarios".into(),
+            match &opts.only {
+                Some(only) => format!(
+                    "{} only (`--only`), {} repetition(s) per transfer, {} per load point",
+                    only.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    opts.transfer_reps,
+                    opts.load_reps
+                ),
+                None => "all".into(),
+            },
+        ],
     ];
     md.push_str(&table(&["".into(), "".into()], &rows));
     md.push_str("\n## Targets\n\n");

@@ -144,3 +144,46 @@ impl Drop for Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The configurations work: a GET and a PUT through nginx reach Apache's folder, and
+    /// each server has a worker to measure. (CI installs both; run with `--ignored`.)
+    #[tokio::test]
+    #[ignore = "needs the Debian packages nginx and apache2-bin"]
+    async fn nginx_forwards_to_apache() {
+        let work = tempfile::tempdir().unwrap();
+        let cloud = work.path().join("cloud");
+        std::fs::create_dir_all(&cloud).unwrap();
+        std::fs::write(cloud.join("a.txt"), "hello").unwrap();
+        let apache = Apache::start(&cloud, &work.path().join("apache"))
+            .await
+            .unwrap();
+        let nginx = Nginx::start(&[&apache.base_url], &work.path().join("nginx"))
+            .await
+            .unwrap();
+        let root = format!("{}/remote.php/webdav", nginx.urls[0]);
+        let http = reqwest::Client::new();
+        let got = http.get(format!("{root}/a.txt")).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.text().await.unwrap(), "hello");
+        let put = http
+            .put(format!("{root}/b.txt"))
+            .body("uploaded")
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success(), "{}", put.status());
+        assert_eq!(
+            std::fs::read_to_string(cloud.join("b.txt")).unwrap(),
+            "uploaded"
+        );
+        assert!(apache.server.worker_cpu().unwrap() >= 0.0);
+        assert!(nginx.server.worker_cpu().unwrap() >= 0.0);
+        nginx.server.stop().await;
+        apache.server.stop().await;
+    }
+}
