@@ -79,6 +79,28 @@ pub async fn file_body(path: &Path) -> Result<(reqwest::Body, u64)> {
     Ok((reqwest::Body::wrap_stream(stream), len))
 }
 
+/// A WebDAV GET of `url` (any WebDAV server, or nginx in front of one), drained.
+pub async fn dav_get(http: &Client, url: &str) -> Result<Transfer> {
+    let started = Instant::now();
+    let resp = http.get(url).bearer_auth(WEBDAV_TOKEN).send().await?;
+    drain(resp, started, "WebDAV GET").await
+}
+
+/// A WebDAV PUT of `local` to `url`, with Content-Length, the body streamed.
+pub async fn dav_put(http: &Client, url: &str, local: &Path) -> Result<Transfer> {
+    let (body, len) = file_body(local).await?;
+    let started = Instant::now();
+    let resp = http
+        .put(url)
+        .bearer_auth(WEBDAV_TOKEN)
+        .header(CONTENT_LENGTH, len)
+        .body(body)
+        .send()
+        .await?;
+    ok(resp, "WebDAV PUT").await?;
+    Ok(upload_done(len, started))
+}
+
 /// Direct calls to the WebDAV server and the Zenodo emulator.
 pub struct Direct {
     pub http: Client,
@@ -103,14 +125,7 @@ impl Direct {
     }
 
     pub async fn get(&self, path: &str) -> Result<Transfer> {
-        let started = Instant::now();
-        let resp = self
-            .http
-            .get(self.dav_url(path))
-            .bearer_auth(WEBDAV_TOKEN)
-            .send()
-            .await?;
-        drain(resp, started, "WebDAV GET").await
+        dav_get(&self.http, &self.dav_url(path)).await
     }
 
     /// A GET of a server path (`/remote.php/webdav/...`), for piping into an upload.
@@ -125,18 +140,7 @@ impl Direct {
     }
 
     pub async fn put(&self, path: &str, local: &Path) -> Result<Transfer> {
-        let (body, len) = file_body(local).await?;
-        let started = Instant::now();
-        let resp = self
-            .http
-            .put(self.dav_url(path))
-            .bearer_auth(WEBDAV_TOKEN)
-            .header(CONTENT_LENGTH, len)
-            .body(body)
-            .send()
-            .await?;
-        ok(resp, "WebDAV PUT").await?;
-        Ok(upload_done(len, started))
+        dav_put(&self.http, &self.dav_url(path), local).await
     }
 
     /// One Depth-1 PROPFIND of a server path (`/remote.php/webdav/...`): (href, is folder).
@@ -354,6 +358,15 @@ pub struct Via {
 }
 
 impl Via {
+    /// The same calls to another ownCloud connector (the one in front of Apache).
+    pub fn owncloud_at(&self, url: &str) -> Self {
+        Self {
+            http: self.http.clone(),
+            owncloud: url.to_owned(),
+            zenodo: self.zenodo.clone(),
+        }
+    }
+
     pub async fn get_file(&self, path: &str) -> Result<Transfer> {
         let started = Instant::now();
         let resp = self.open_file(path).await?;

@@ -11,6 +11,7 @@ mod machine;
 mod markdown;
 mod plot;
 mod procfs;
+mod refservers;
 mod report;
 mod scenarios;
 mod stack;
@@ -26,8 +27,9 @@ use crate::http::{Direct, Via};
 use crate::report::{Results, Section};
 use crate::stack::Stack;
 
-const USAGE: &str = "usage: rds-bench [--quick] [--out DIR] [--only 1,2,3,4,5,6,7]\n\
+const USAGE: &str = "usage: rds-bench [--quick] [--out DIR] [--only 1,2,3,4,5,6,7] [--reps N]\n\
   --quick   small sizes, one or two repetitions (a smoke run); writes to target/bench-quick/\n\
+  --reps    repetitions of each transfer and load point (default 5 and 3; quick 2 and 1)\n\
   --out     where benchmarks.md and bench/*.svg go (default docs/)\n\
   --only    run only these scenarios (1 download, 2 upload, 3 listing, 4 small requests,\n\
             5 export flow, 6 footprint, 7 soak: RDS_SOAK_GIB GiB per transfer, default 20)";
@@ -51,7 +53,7 @@ pub struct Opts {
 
 impl Opts {
     fn parse() -> Result<Self> {
-        let (mut quick, mut out, mut only) = (false, None, None);
+        let (mut quick, mut out, mut only, mut reps) = (false, None, None, None);
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -62,6 +64,10 @@ impl Opts {
                     let nums: Result<Vec<u32>, _> =
                         list.split(',').map(|n| n.trim().parse()).collect();
                     only = Some(nums.context("--only takes numbers 1 to 7")?);
+                }
+                "--reps" => {
+                    let n = args.next().context("--reps takes a number")?;
+                    reps = Some(n.parse::<usize>().context("--reps takes a number")?.max(1));
                 }
                 "-h" | "--help" => bail!("{USAGE}"),
                 other => bail!("unknown argument {other}\n{USAGE}"),
@@ -76,7 +82,7 @@ impl Opts {
             }
         });
         const GIB: u64 = 1 << 30;
-        Ok(if quick {
+        let mut opts = if quick {
             Self {
                 quick,
                 out,
@@ -106,7 +112,11 @@ impl Opts {
                 export_reps: 2,
                 starts: 5,
             }
-        })
+        };
+        if let Some(n) = reps {
+            (opts.transfer_reps, opts.load_reps) = (n, n);
+        }
+        Ok(opts)
     }
 
     fn wants(&self, n: u32) -> bool {

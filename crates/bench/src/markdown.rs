@@ -1,5 +1,6 @@
 //! Writes `benchmarks.md`: the machine, the commit, the targets, one table per scenario,
-//! the plots and the hand-written analysis (`crates/bench/ANALYSIS.md`).
+//! the plots, the hand-written profile (`docs/bench/profile.md`, when there is one) and
+//! the hand-written analysis (`crates/bench/ANALYSIS.md`).
 
 use std::time::Duration;
 
@@ -26,7 +27,10 @@ pub fn write(opts: &Opts, results: &Results, elapsed: Duration) -> Result<()> {
          binaries (release builds) started as separate processes configured by environment, as \
          deployed. Every scenario measures the same work directly against the provider and through \
          the connector in one run; the machine is shared and noisy, so the ratios are what to \
-         compare. A ratio is the median of the per-repetition ratios (direct and connector run \
+         compare. Reference servers, when installed (Debian `apache2-bin`, `nginx`): Apache \
+         `mod_dav` as a second WebDAV upstream serving the same files (sendfile on), with a \
+         second ownCloud connector in front of it, and nginx `proxy_pass` in front of Apache \
+         and of the Zenodo emulator, the yardstick for the cost of a hop. A ratio is the median of the per-repetition ratios (direct and connector run \
          back to back in each repetition), so it may differ from the ratio of the medians. \
          Nothing here is asserted by a test.\n\n",
     );
@@ -48,6 +52,21 @@ pub fn write(opts: &Opts, results: &Results, elapsed: Duration) -> Result<()> {
                 elapsed.as_secs_f64(),
                 loadgen::version().unwrap_or_else(|| "wrk not installed".into())
             ),
+        ],
+        vec![
+            "scenarios".into(),
+            match &opts.only {
+                Some(only) => format!(
+                    "{} only (`--only`), {} repetition(s) per transfer, {} per load point",
+                    only.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    opts.transfer_reps,
+                    opts.load_reps
+                ),
+                None => "all".into(),
+            },
         ],
     ];
     md.push_str(&table(&["".into(), "".into()], &rows));
@@ -86,6 +105,15 @@ pub fn write(opts: &Opts, results: &Results, elapsed: Duration) -> Result<()> {
     md.push_str("![Throughput, direct and through the connectors](bench/throughput.svg)\n\n");
     md.push_str("![Request rate of small requests](bench/rate.svg)\n\n");
     md.push_str("![Latency of small requests](bench/latency.svg)\n\n");
+    let profile = machine::workspace_root().join("docs/bench/profile.md");
+    if let Ok(text) = std::fs::read_to_string(&profile) {
+        md.push_str(
+            "*Hand-written, not generated: [docs/bench/profile.md](bench/profile.md), \
+             included verbatim.*\n\n",
+        );
+        md.push_str(&text);
+        md.push_str("\n\n");
+    }
     let analysis = machine::workspace_root().join("crates/bench/ANALYSIS.md");
     if !opts.quick {
         if let Ok(text) = std::fs::read_to_string(&analysis) {

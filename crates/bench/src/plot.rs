@@ -10,7 +10,8 @@ use crate::report::{LoadPoint, LoadStats, Results};
 
 const DIRECT: RGBColor = RGBColor(0x4c, 0x72, 0xb0);
 const CONNECTOR: RGBColor = RGBColor(0xdd, 0x84, 0x52);
-const ENDPOINTS: usize = 3;
+/// Width of one endpoint's panel in the rate and latency plots.
+const PANEL_WIDTH: u32 = 400;
 
 pub fn write(dir: &Path, r: &Results) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -130,10 +131,12 @@ fn by_endpoint(load: &[LoadPoint]) -> Vec<(String, Vec<&LoadPoint>)> {
 }
 
 fn rate(path: &Path, load: &[LoadPoint]) -> Result<()> {
-    let area = SVGBackend::new(path, (1200, 420)).into_drawing_area();
+    let groups = by_endpoint(load);
+    let n = groups.len().max(1);
+    let area = SVGBackend::new(path, (PANEL_WIDTH * n as u32, 420)).into_drawing_area();
     area.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let panels = area.split_evenly((1, ENDPOINTS));
-    for ((endpoint, points), panel) in by_endpoint(load).into_iter().zip(panels.iter()) {
+    let panels = area.split_evenly((1, n));
+    for ((endpoint, points), panel) in groups.into_iter().zip(panels.iter()) {
         let labels: Vec<String> = points
             .iter()
             .map(|p| format!("c{}", p.concurrency))
@@ -149,10 +152,12 @@ fn rate(path: &Path, load: &[LoadPoint]) -> Result<()> {
 }
 
 fn latency(path: &Path, load: &[LoadPoint]) -> Result<()> {
-    let area = SVGBackend::new(path, (1200, 420)).into_drawing_area();
+    let groups = by_endpoint(load);
+    let n = groups.len().max(1);
+    let area = SVGBackend::new(path, (PANEL_WIDTH * n as u32, 420)).into_drawing_area();
     area.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let panels = area.split_evenly((1, ENDPOINTS));
-    for ((endpoint, points), panel) in by_endpoint(load).into_iter().zip(panels.iter()) {
+    let panels = area.split_evenly((1, n));
+    for ((endpoint, points), panel) in groups.into_iter().zip(panels.iter()) {
         let labels: Vec<String> = points
             .iter()
             .map(|p| format!("c{}", p.concurrency))

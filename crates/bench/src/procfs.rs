@@ -1,4 +1,4 @@
-//! Memory of a child process from `/proc/<pid>/status` (Linux).
+//! Memory, CPU time and children of a process from `/proc` (Linux).
 
 use anyhow::{Context, Result};
 
@@ -58,6 +58,22 @@ pub fn cpu_secs(pid: u32) -> Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
+/// The processes whose parent is `pid` (a scan of `/proc`: `/proc/<pid>/task/*/children`
+/// needs a kernel option that is not always there).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            // The field after the state is the parent's pid.
+            let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
+            rest.split_whitespace().nth(1) == Some(pid.to_string().as_str())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -68,5 +84,17 @@ mod tests {
         let m = memory(std::process::id()).unwrap();
         assert!(m.hwm >= m.rss && m.rss > 0);
         assert!(own_cpu_secs().unwrap() >= 0.0);
+    }
+
+    #[test]
+    fn finds_a_child() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let found = children(std::process::id()).contains(&child.id());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found);
     }
 }

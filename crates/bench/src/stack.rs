@@ -1,5 +1,6 @@
 //! The services: Token Storage, WebDAV server and Zenodo emulator in this process; the
-//! connector binaries as child processes configured by environment only, as deployed.
+//! connector binaries as child processes configured by environment only, as deployed;
+//! the reference servers (Apache, nginx) as child processes when installed.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use tokio::process::{Child, Command};
 use zenodo_emulator::ZenodoEmulator;
 
 use crate::procfs::{self, Memory};
+use crate::refservers::{Apache, Nginx};
 
 pub const USER: &str = "bench";
 pub const OWNCLOUD_SERVICE: &str = "port-owncloud-bench";
@@ -31,7 +33,7 @@ pub fn binary_dir() -> Result<PathBuf> {
     Ok(exe.parent().map(Path::to_path_buf).unwrap_or_default())
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = TcpListener::bind("127.0.0.1:0").context("no free port")?;
     Ok(l.local_addr()?.port())
 }
@@ -163,9 +165,14 @@ impl Providers {
 
     /// The environment of the ownCloud connector.
     pub fn owncloud_env(&self) -> Vec<(&'static str, String)> {
+        self.owncloud_env_for(self.webdav.base_url())
+    }
+
+    /// The environment of an ownCloud connector in front of the server at `installation`.
+    pub fn owncloud_env_for(&self, installation: String) -> Vec<(&'static str, String)> {
         let mut env = self.rds_env();
         env.extend([
-            ("OWNCLOUD_INSTALLATION_URL", self.webdav.base_url()),
+            ("OWNCLOUD_INSTALLATION_URL", installation),
             (
                 "OWNCLOUD_OAUTH_CLIENT_ID",
                 "bench-owncloud-client".to_owned(),
@@ -201,12 +208,91 @@ impl Providers {
     }
 }
 
-/// Providers plus both connectors.
+/// Providers plus both connectors, and the reference servers when installed.
 pub struct Stack {
     pub p: Providers,
     pub owncloud: Connector,
     pub zenodo: Connector,
+    pub refs: RefServers,
     pub log_dir: PathBuf,
+}
+
+/// Apache serving the same `cloud` folder as the WebDAV server, with its own ownCloud
+/// connector; nginx in front of Apache and of the Zenodo emulator.
+pub struct RefServers {
+    pub apache: Option<ApacheStack>,
+    pub nginx: Option<NginxStack>,
+    /// Why a server is missing: printed under every table that lacks its rows.
+    pub notes: Vec<String>,
+}
+
+pub struct ApacheStack {
+    pub apache: Apache,
+    /// `http://127.0.0.1:<port>/remote.php/webdav`.
+    pub dav_root: String,
+    /// An `owncloud-connector` with `OWNCLOUD_INSTALLATION_URL` = Apache.
+    pub connector: Connector,
+}
+
+pub struct NginxStack {
+    pub nginx: Nginx,
+    /// nginx → Apache's `/remote.php/webdav`, when Apache runs.
+    pub dav_root: Option<String>,
+    /// nginx → the Zenodo emulator (`http://127.0.0.1:<port>`).
+    pub zenodo: String,
+}
+
+impl RefServers {
+    async fn start(p: &Providers, root: &Path, log_dir: &Path) -> Result<Self> {
+        let mut notes = Vec::new();
+        let apache = match Apache::start(root, &log_dir.join("apache")).await {
+            Ok(apache) => {
+                let env = p.owncloud_env_for(apache.base_url.clone());
+                let connector = Connector::start(OWNCLOUD, &env, log_dir).await?;
+                Some(ApacheStack {
+                    dav_root: format!("{}{}", apache.base_url, owncloud_emulator::OWNCLOUD_ROOT),
+                    apache,
+                    connector,
+                })
+            }
+            Err(e) => {
+                notes.push(format!("Apache `mod_dav` rows skipped: {e:#}."));
+                None
+            }
+        };
+        let mut upstreams = vec![p.zenodo.url().to_owned()];
+        upstreams.extend(apache.as_ref().map(|a| a.apache.base_url.clone()));
+        let up: Vec<&str> = upstreams.iter().map(String::as_str).collect();
+        let nginx = match Nginx::start(&up, &log_dir.join("nginx")).await {
+            Ok(nginx) => Some(NginxStack {
+                zenodo: nginx.urls[0].clone(),
+                dav_root: nginx
+                    .urls
+                    .get(1)
+                    .map(|u| format!("{u}{}", owncloud_emulator::OWNCLOUD_ROOT)),
+                nginx,
+            }),
+            Err(e) => {
+                notes.push(format!("nginx rows skipped: {e:#}."));
+                None
+            }
+        };
+        Ok(Self {
+            apache,
+            nginx,
+            notes,
+        })
+    }
+
+    async fn stop(self) {
+        if let Some(n) = self.nginx {
+            n.nginx.server.stop().await;
+        }
+        if let Some(a) = self.apache {
+            a.connector.stop().await;
+            a.apache.server.stop().await;
+        }
+    }
 }
 
 impl Stack {
@@ -214,10 +300,15 @@ impl Stack {
         let p = Providers::start(root).await?;
         let owncloud = Connector::start(OWNCLOUD, &p.owncloud_env(), log_dir).await?;
         let zenodo = Connector::start(ZENODO, &p.zenodo_env(), log_dir).await?;
+        let refs = RefServers::start(&p, root, log_dir).await?;
+        for n in &refs.notes {
+            println!("{n}");
+        }
         Ok(Self {
             p,
             owncloud,
             zenodo,
+            refs,
             log_dir: log_dir.to_path_buf(),
         })
     }
@@ -232,6 +323,7 @@ impl Stack {
     }
 
     pub async fn stop(self) {
+        self.refs.stop().await;
         self.owncloud.stop().await;
         self.zenodo.stop().await;
         self.p.stop().await;

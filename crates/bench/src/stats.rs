@@ -49,6 +49,13 @@ impl Samples {
     }
 }
 
+/// `extend(Some(v))` pushes `v`; `None` (not measured) pushes nothing.
+impl Extend<f64> for Samples {
+    fn extend<I: IntoIterator<Item = f64>>(&mut self, values: I) {
+        self.0.extend(values);
+    }
+}
+
 /// Per-repetition ratios `a[i] / b[i]`.
 pub fn ratios(a: &Samples, b: &Samples) -> Samples {
     Samples(a.0.iter().zip(&b.0).map(|(x, y)| x / y).collect())
