@@ -30,19 +30,29 @@ pub(crate) async fn observe(
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let method = req.method().as_str().to_owned();
+    // A standard method is an enum value: cloned without allocating.
+    let method = req.method().clone();
     // The matched pattern (`/storage/file`), never the raw path: labels stay a fixed set.
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let span = tracing::info_span!("request", id = %request_id, %method, %route);
     let result = next.call(req).instrument(span.clone()).await;
     let status = match &result {
-        Ok(res) => res.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
+        Ok(res) => res.status(),
+        Err(e) => e.as_response_error().status_code(),
     };
     let elapsed = started.elapsed();
-    metrics::record_request(&route, metrics::method_label(&method), status, elapsed);
+    metrics::record_request(
+        &route,
+        metrics::method_label(method.as_str()),
+        status,
+        elapsed,
+    );
     span.in_scope(|| {
-        tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1e3, "served");
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "served"
+        );
     });
     let mut res = result?;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
