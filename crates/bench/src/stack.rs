@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use zenodo_emulator::ZenodoEmulator;
 
 use crate::procfs::{self, Memory};
-use crate::refservers::{Apache, Nginx};
+use crate::refservers::{Apache, Nginx, Server};
 
 pub const USER: &str = "bench";
 pub const OWNCLOUD_SERVICE: &str = "port-owncloud-bench";
@@ -243,6 +243,12 @@ pub struct NginxStack {
 }
 
 impl RefServers {
+    /// nginx's URL of Apache's WebDAV root and nginx's process (for its CPU), when both run.
+    pub fn nginx_dav(&self) -> Option<(&str, &Server)> {
+        let n = self.nginx.as_ref()?;
+        Some((n.dav_root.as_deref()?, &n.nginx.server))
+    }
+
     async fn start(p: &Providers, root: &Path, log_dir: &Path) -> Result<Self> {
         let mut notes = Vec::new();
         let apache = match Apache::start(root, &log_dir.join("apache")).await {

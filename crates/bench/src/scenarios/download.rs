@@ -61,10 +61,7 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
     let refs = &ctx.stack.refs;
     let apache = refs.apache.as_ref();
     let via_apache = apache.map(|a| ctx.via.owncloud_at(&a.connector.url));
-    let nginx_url = refs
-        .nginx
-        .as_ref()
-        .and_then(|n| Some((n.dav_root.as_deref()?, &n.nginx.server)));
+    let nginx_url = refs.nginx_dav();
     // Warm-up: the token lookup and the connections.
     ctx.via.list_folder("/big").await?;
     if let Some(v) = &via_apache {

@@ -201,7 +201,7 @@ fn endpoints(ctx: &Ctx) -> Vec<Endpoint<'_>> {
         Meter::Nothing,
     ));
     if let Some(a) = &refs.apache {
-        let via_nginx = nginx.and_then(|n| Some((n.dav_root.as_deref()?, &n.nginx.server)));
+        let via_nginx = refs.nginx_dav();
         eps.extend(storage(
             APACHE,
             &a.dav_root,

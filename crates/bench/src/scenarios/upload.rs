@@ -39,6 +39,24 @@ impl Pair {
     }
 }
 
+impl Pair {
+    /// The peak-RSS target and the throughput plot's bars, alike for every upload row.
+    fn report_memory_and_plot(&self, r: &mut Results, label: &str, plot_label: &str) {
+        r.targets.push(Target::new(
+            &format!("peak RSS, {label}"),
+            "–",
+            format!("{:.1} MiB", self.hwm.max()),
+            "< 64 MiB",
+            Some(self.hwm.max() < 64.0),
+        ));
+        r.throughput.push(Throughput {
+            label: plot_label.into(),
+            direct: self.direct.clone(),
+            connector: self.via.clone(),
+        });
+    }
+}
+
 pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
     let size = ctx.opts.transfer_bytes;
     let local = ctx.local.join("upload.bin");
@@ -48,10 +66,7 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
     let refs = &ctx.stack.refs;
     let apache = refs.apache.as_ref();
     let via_apache = apache.map(|a| ctx.via.owncloud_at(&a.connector.url));
-    let nginx = refs
-        .nginx
-        .as_ref()
-        .and_then(|n| Some((n.dav_root.as_deref()?, &n.nginx.server)));
+    let nginx = refs.nginx_dav();
     let (mut on_apache, mut nginx_apache) = (Pair::default(), Pair::default());
     let (d, v) = (&ctx.direct, &ctx.via);
     let (oc, zc) = (&ctx.stack.owncloud, &ctx.stack.zenodo);
@@ -174,18 +189,7 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
                 Some(ratio.median() >= 0.9),
             ));
         }
-        r.targets.push(Target::new(
-            &format!("peak RSS, {label}"),
-            "–",
-            format!("{:.1} MiB", p.hwm.max()),
-            "< 64 MiB",
-            Some(p.hwm.max() < 64.0),
-        ));
-        r.throughput.push(Throughput {
-            label: plot_label.into(),
-            direct: p.direct.clone(),
-            connector: p.via.clone(),
-        });
+        p.report_memory_and_plot(r, label, plot_label);
     }
     if !on_apache.via.0.is_empty() {
         apache_rows(&mut s, r, &on_apache, &nginx_apache, size);
@@ -262,16 +266,5 @@ fn apache_rows(s: &mut Section, r: &mut Results, via: &Pair, nginx: &Pair, size:
         "≥ 90 % of direct and ≥ nginx's throughput",
         Some(met),
     ));
-    r.targets.push(Target::new(
-        &format!("peak RSS, {label}"),
-        "–",
-        format!("{:.1} MiB", via.hwm.max()),
-        "< 64 MiB",
-        Some(via.hwm.max() < 64.0),
-    ));
-    r.throughput.push(Throughput {
-        label: "upload (Apache)".into(),
-        direct: via.direct.clone(),
-        connector: via.via.clone(),
-    });
+    via.report_memory_and_plot(r, &label, "upload (Apache)");
 }
