@@ -108,6 +108,20 @@ impl PacedForm {
             .await
     }
 
+    /// POSTs the form to `url`, paced, and reads the answer: its status, its JSON body
+    /// (`null` when it is not JSON) and how long the whole upload took.
+    pub async fn post_timed(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+    ) -> reqwest::Result<(u16, serde_json::Value, std::time::Duration)> {
+        let started = std::time::Instant::now();
+        let resp = self.post(client, url).await?;
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or_default();
+        Ok((status, body, started.elapsed()))
+    }
+
     /// Sends the head and the first `sent` file bytes over a raw connection to
     /// `addr` (`path` on it), then stops sending and keeps the connection open: the
     /// caller that stalls. Read its answer from the returned stream.
