@@ -44,7 +44,7 @@ impl Dataverse {
             settings.max_pages,
         );
         let backend = DataverseBackend::new(api, settings, options.spool_dir);
-        Ok(Built::new(descriptor).with_metadata(backend))
+        Ok(Built::new(descriptor, "dataverse").with_metadata(backend))
     }
 }
 

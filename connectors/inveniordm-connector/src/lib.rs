@@ -44,7 +44,7 @@ impl Inveniordm {
             settings.limits.max_pages,
         );
         let backend = InvenioBackend::new(api, settings.limits, options.spool_dir);
-        Ok(Built::new(descriptor).with_metadata(backend))
+        Ok(Built::new(descriptor, "inveniordm").with_metadata(backend))
     }
 }
 

@@ -36,7 +36,7 @@ impl ConnectorSpec for Owncloud {
             max_entries: common.max_listing_entries,
         };
         Ok(
-            Built::new(descriptor).with_file_storage(OwncloudStorage::new(
+            Built::new(descriptor, "webdav").with_file_storage(OwncloudStorage::new(
                 core,
                 walk,
                 settings.chunking,

@@ -316,3 +316,44 @@ async fn a_changed_configuration_is_named_in_a_warning_without_values() {
     }
     ts.stop().await;
 }
+
+/// A registration lost and not restored (the Token Storage restarted and refuses it):
+/// `connector_registered` drops to 0 until the registration is back, so an alert on it
+/// fires; the connector keeps serving meanwhile.
+#[actix_web::test]
+async fn a_lost_registration_shows_as_unregistered_until_it_is_back() {
+    let ts = TokenStorage::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = Proc::spawn(
+        &ts,
+        &dir.path().join("c.log"),
+        &[("REGISTRATION_CHECK_SECS", "1")],
+    )
+    .await;
+    let gauge = || async {
+        let text = reqwest::get(format!("{}/metrics", p.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        test_support::metrics::Scrape::parse(&text).get("connector_registered", &[])
+    };
+    assert_eq!(gauge().await, Some(1.0));
+    ts.reject_registrations(true);
+    ts.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while gauge().await != Some(0.0) {
+        assert!(Instant::now() < deadline, "still shown as registered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ts.reject_registrations(false);
+    eventually("registered again", || ts.services().len() == 1).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while gauge().await != Some(1.0) {
+        assert!(Instant::now() < deadline, "never shown as registered again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    p.stop().await;
+    ts.stop().await;
+}

@@ -48,11 +48,13 @@ impl Zenodo {
             max_pages,
         };
         let api = ZenodoApi::new(http, address.clone(), options.retry, limits);
-        Ok(Built::new(descriptor).with_metadata(ZenodoBackend::new(
-            api,
-            address,
-            options.spool_dir,
-        )))
+        Ok(
+            Built::new(descriptor, "zenodo").with_metadata(ZenodoBackend::new(
+                api,
+                address,
+                options.spool_dir,
+            )),
+        )
     }
 }
 

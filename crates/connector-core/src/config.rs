@@ -89,6 +89,8 @@ pub struct CommonConfig {
     pub response_timeout_secs: u64,
     /// `IDLE_TIMEOUT_SECS`: a transfer that moves no byte for this long is cut.
     pub idle_timeout_secs: u64,
+    /// `TRANSFER_PROGRESS_SECS`: how often a running file transfer logs its progress.
+    pub transfer_progress_secs: u64,
     /// `SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM.
     pub shutdown_timeout_secs: u64,
     /// `TOKEN_CACHE_TTL_SECS`: how long a looked-up token is reused.
@@ -131,6 +133,7 @@ impl Default for CommonConfig {
             connect_timeout_secs: 5,
             response_timeout_secs: 30,
             idle_timeout_secs: 120,
+            transfer_progress_secs: 30,
             shutdown_timeout_secs: 30,
             token_cache_ttl_secs: 30,
             max_json_body_bytes: 1024 * 1024,
@@ -189,6 +192,11 @@ impl CommonConfig {
             ("MAX_PATH_DEPTH", self.max_path_depth, 1),
             ("MAX_LISTING_DEPTH", self.max_listing_depth, 1),
             ("MAX_LISTING_ENTRIES", self.max_listing_entries, 1),
+            (
+                "TRANSFER_PROGRESS_SECS",
+                usize::try_from(self.transfer_progress_secs).unwrap_or(usize::MAX),
+                1,
+            ),
         ] {
             if value < least {
                 return Err(ConfigError::new(

@@ -71,6 +71,10 @@ pub enum ConnectorError {
     /// The provider answered with an error or garbage (502).
     #[error("{0}")]
     BadGateway(String),
+    /// The provider's checksum of a transfer differs from ours (502): counted apart,
+    /// as data that did not arrive intact.
+    #[error("{0}")]
+    ChecksumMismatch(String),
     /// A service we depend on is unreachable or not ready, including ourselves (503).
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -114,7 +118,7 @@ impl ConnectorError {
             } => StatusCode::TOO_MANY_REQUESTS,
             InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
-            BadGateway(_) => StatusCode::BAD_GATEWAY,
+            BadGateway(_) | ChecksumMismatch(_) => StatusCode::BAD_GATEWAY,
             ServiceUnavailable(_) | RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
             GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -195,6 +199,7 @@ impl ConnectorError {
             TooManyRequests(s) => TooManyRequests(f(s)),
             InsufficientStorage(s) => InsufficientStorage(f(s)),
             BadGateway(s) => BadGateway(f(s)),
+            ChecksumMismatch(s) => ChecksumMismatch(f(s)),
             ServiceUnavailable(s) => ServiceUnavailable(f(s)),
             RetryLater {
                 detail,

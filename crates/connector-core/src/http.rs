@@ -95,6 +95,7 @@ impl Upstream {
         let client = builder
             .build()
             .map_err(|e| HttpSetupError::Build(e.without_url().to_string()))?;
+        metrics::init_upstream(name);
         Ok(Self {
             client,
             name,

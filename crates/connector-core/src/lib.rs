@@ -63,14 +63,19 @@ pub trait ConnectorSpec {
 /// A connector ready to serve.
 pub struct Built {
     pub descriptor: ServiceDescriptor,
+    /// The provider's upstream name ([`http::Upstream::name`]): the `upstream` label of
+    /// the transfer metrics.
+    pub provider: &'static str,
     pub file_storage: Option<Arc<dyn FileStorage>>,
     pub metadata: Option<Arc<dyn Metadata>>,
 }
 
 impl Built {
-    pub fn new(descriptor: ServiceDescriptor) -> Self {
+    /// `provider`: the name of the provider's [`http::Upstream`] (e.g. `zenodo`).
+    pub fn new(descriptor: ServiceDescriptor, provider: &'static str) -> Self {
         Self {
             descriptor,
+            provider,
             file_storage: None,
             metadata: None,
         }

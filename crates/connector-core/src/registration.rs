@@ -134,6 +134,7 @@ pub async fn watch(
         check_now = false;
         match stored(http, &entry_url).await {
             Ok(Stored::Entry(entry)) => {
+                metrics::set_registered(true);
                 let differ = differing_fields(&payload, &entry);
                 if !differ.is_empty() && warned.as_ref() != Some(&differ) {
                     let fields = differ.iter().cloned().collect::<Vec<_>>().join(", ");
@@ -152,8 +153,11 @@ pub async fn watch(
                 warned = Some(differ);
             }
             Ok(Stored::Missing) => {
+                // RDS cannot reach us until the entry is back: the gauge says so.
+                metrics::set_registered(false);
                 match attempt(http, &post_url, &payload, secret.as_deref()).await {
                     Ok(Registered::Created) => {
+                        metrics::set_registered(true);
                         metrics::count_reregistration();
                         tracing::warn!(
                             servicename = %servicename,
@@ -161,7 +165,7 @@ pub async fn watch(
                              restarted?): registered again"
                         );
                     }
-                    Ok(Registered::AlreadyExisted) => {}
+                    Ok(Registered::AlreadyExisted) => metrics::set_registered(true),
                     Err(Attempt::Transient(why)) => {
                         tracing::warn!("re-registration with the Token Storage failed: {why}")
                     }

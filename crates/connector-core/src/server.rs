@@ -92,7 +92,11 @@ pub async fn start(common: CommonConfig, built: Built) -> std::io::Result<Runnin
         max_path_depth: common.max_path_depth,
         max_json_body_bytes: common.max_json_body_bytes,
         request_body_timeout: Duration::from_secs(common.request_body_timeout_secs),
+        provider: built.provider,
+        progress_every: Duration::from_secs(common.transfer_progress_secs),
     });
+    crate::metrics::set_info(&built.descriptor.servicename);
+    crate::metrics::init_transfers(built.provider);
     let readiness_data = web::Data::new(readiness.clone());
     let in_flight = InFlight::default();
     let in_flight_data = web::Data::new(in_flight.clone());

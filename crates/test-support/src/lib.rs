@@ -16,6 +16,7 @@ pub mod faulty;
 pub mod hostile;
 pub mod load;
 pub mod logs;
+pub mod metrics;
 pub mod paced;
 pub mod process;
 pub mod server_thread;

@@ -16,7 +16,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use super::multistatus::ParseError;
-use connector_core::transfer::{hashing, Algorithm, Digests};
+use connector_core::transfer::{hashing, Algorithm, ChecksumMismatch, Digests};
 
 const OC: &[u8] = b"http://owncloud.org/ns";
 
@@ -144,9 +144,12 @@ pub fn verified_download(body: ByteStream, expected: String, what: String) -> By
             return None;
         };
         tracing::warn!(file = %what, algo, "download checksum mismatch");
-        Some(std::io::Error::other(format!(
-            "{what} arrived with a different {algo} checksum than the server reports"
-        )))
+        Some(
+            ChecksumMismatch(format!(
+                "{what} arrived with a different {algo} checksum than the server reports"
+            ))
+            .into_io(),
+        )
     })
 }
 

@@ -364,7 +364,7 @@ async fn verify(
             Err(_) => "removing it failed too; delete it and upload it again",
         }
     };
-    Err(ConnectorError::BadGateway(format!(
+    Err(ConnectorError::ChecksumMismatch(format!(
         "the server stored {target} with a different {algo} checksum than was sent; {outcome}"
     )))
 }

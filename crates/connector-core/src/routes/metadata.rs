@@ -174,7 +174,7 @@ async fn upload_file(req: HttpRequest, body: web::Payload) -> Result<HttpRespons
         ConnectorError::NotImplemented("this connector has no metadata interface".into())
     })?;
     let received = multipart
-        .stream_into(state.idle_timeout, |upload| async move {
+        .stream_into(state, |upload| async move {
             if upload.filename.as_deref().is_none_or(str::is_empty) {
                 return Err(ConnectorError::BadRequest(
                     "filename is required (a form field, or the file part's file name)".into(),

@@ -32,9 +32,27 @@ pub(crate) struct AppState {
     pub max_path_depth: usize,
     /// The deadline for reading a non-file body (fields, JSON, multipart text fields).
     pub request_body_timeout: std::time::Duration,
+    /// The provider's upstream name: the `upstream` label of the transfer metrics.
+    pub provider: &'static str,
+    /// `TRANSFER_PROGRESS_SECS`: how often a running transfer logs its progress.
+    pub progress_every: std::time::Duration,
 }
 
 impl AppState {
+    /// Starts metering a transfer with the provider, in the current request's span.
+    pub(crate) fn meter(
+        &self,
+        direction: crate::transfer::meter::Direction,
+        declared: Option<u64>,
+    ) -> crate::transfer::meter::Meter {
+        crate::transfer::meter::Meter::start(
+            self.provider,
+            direction,
+            declared,
+            self.progress_every,
+        )
+    }
+
     pub(crate) async fn credentials(&self, user_id: &str) -> Result<Credentials, ConnectorError> {
         self.resolver.resolve(user_id).await
     }

@@ -15,6 +15,7 @@ use crate::error::ConnectorError;
 use crate::interface::{
     is_plain_name, Entry, EntryKind, Extent, FileDownload, FileStorage, StoragePath, WriteMode,
 };
+use crate::transfer::meter::Direction;
 
 /// Every route of the interface, below `/storage`; mounting and the spec test use it.
 pub(super) fn routes() -> Vec<(Method, &'static str, Route)> {
@@ -168,9 +169,14 @@ async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, 
             |p| async move { fs.get_file(creds, &p, range).await },
         )
         .await?;
+    let declared = match download.extent {
+        Extent::Full => download.content_length,
+        Extent::Partial { content_range } => Some(content_range.len()),
+    };
+    let meter = state.meter(Direction::Download, declared);
     // A caller who stops reading is cut after the idle timeout, releasing the provider.
     let download = FileDownload {
-        body: crate::transfer::watchdog::to_caller(download.body, state.idle_timeout),
+        body: crate::transfer::watchdog::to_caller(download.body, state.idle_timeout, meter),
         ..download
     };
     answer(download, path.file_name(), ranges)
@@ -267,7 +273,7 @@ async fn upload(
     let creds = state.credentials(&user_id).await?;
     let fs = storage(state)?;
     let received = multipart
-        .stream_into(state.idle_timeout, |upload| async move {
+        .stream_into(state, |upload| async move {
             // `filepath` naming a folder (trailing `/`) takes the part's file name.
             let path = match (raw_path.ends_with('/'), upload.filename.as_deref()) {
                 (true, Some(name)) => StoragePath::parse(&raw_path)?.join(name)?,

@@ -14,6 +14,19 @@ use sha2::{Digest as _, Sha256, Sha512};
 use crate::error::ConnectorError;
 use crate::interface::ByteStream;
 
+/// A download that arrived with other bytes than the provider's checksum says: the
+/// inner error of the `io::Error` that ends such a body, so the core counts it as a
+/// checksum mismatch (an upload's is [`ConnectorError::ChecksumMismatch`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ChecksumMismatch(pub String);
+
+impl ChecksumMismatch {
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, self)
+    }
+}
+
 /// A digest algorithm a provider reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -69,7 +82,7 @@ impl Digests {
         if ours.eq_ignore_ascii_case(reported.trim()) {
             return Ok(());
         }
-        Err(ConnectorError::BadGateway(format!(
+        Err(ConnectorError::ChecksumMismatch(format!(
             "the provider's copy of {what} differs from what was sent: {name} {} there, \
              {ours} for the {} bytes sent",
             reported.trim().to_ascii_lowercase(),

@@ -24,6 +24,7 @@ use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::interface::ByteStream;
+use crate::transfer::meter::{Meter, Outcome};
 
 fn secs(d: Duration) -> String {
     format!("{:.0} s", d.as_secs_f64().max(1.0))
@@ -180,12 +181,15 @@ pub(crate) async fn stalled(
 /// without, drops the provider's stream (and its connection). The caller then sees the
 /// body end early, a broken transfer for a sized answer. The bytes themselves go straight
 /// through (no channel, no second task per chunk).
-pub(crate) fn to_caller(body: ByteStream, idle: Duration) -> ByteStream {
+///
+/// `meter` sees every chunk and records how the download ended.
+pub(crate) fn to_caller(body: ByteStream, idle: Duration, meter: Meter) -> ByteStream {
     let shared = Arc::new(CallerSide {
         origin: Instant::now(),
         last_polled: AtomicU64::new(0),
         body: std::sync::Mutex::new(Some(idle_timeout(body, idle))),
         finished: tokio::sync::Notify::new(),
+        meter,
     });
     tokio::spawn(watch_caller(shared.clone(), idle));
     Box::pin(CallerBody(shared))
@@ -199,6 +203,7 @@ struct CallerSide {
     body: std::sync::Mutex<Option<ByteStream>>,
     /// The body ended, or the caller went away: the watchdog can stop.
     finished: tokio::sync::Notify,
+    meter: Meter,
 }
 
 async fn watch_caller(side: Arc<CallerSide>, idle: Duration) {
@@ -217,9 +222,12 @@ async fn watch_caller(side: Arc<CallerSide>, idle: Duration) {
         // The caller is not polling, so nothing holds the lock for long.
         if let Ok(mut body) = side.body.lock() {
             if body.take().is_some() {
-                tracing::warn!(
-                    idle_secs = idle.as_secs(),
-                    "the caller stopped reading a download; the transfer is cut"
+                side.meter.end(
+                    Outcome::Stalled,
+                    &format!(
+                        "the caller took no byte for {}: the transfer is cut",
+                        secs(idle)
+                    ),
                 );
             }
         }
@@ -243,16 +251,26 @@ impl Stream for CallerBody {
             return Poll::Ready(None);
         };
         let item = std::task::ready!(body.as_mut().poll_next(cx));
-        if !matches!(item, Some(Ok(_))) {
-            *guard = None;
-            side.finished.notify_one();
+        match &item {
+            Some(Ok(chunk)) => {
+                side.meter.add(chunk.len());
+                return Poll::Ready(item);
+            }
+            Some(Err(e)) => side.meter.end(Outcome::of_io(e), &e.to_string()),
+            None => side.meter.end_of_body(),
         }
+        *guard = None;
+        side.finished.notify_one();
         Poll::Ready(item)
     }
 }
 
 impl Drop for CallerBody {
     fn drop(&mut self) {
+        // Before the end: actix dropped the answer, the caller has gone.
+        self.0
+            .meter
+            .end(Outcome::ClientBrokeOff, "the caller closed the connection");
         self.0.finished.notify_one();
     }
 }

@@ -136,7 +136,7 @@ impl FileStorage for Echo {
 }
 
 pub fn built(name: &str, received: Arc<Received>) -> Built {
-    Built::new(descriptor(name)).with_file_storage(Echo(received))
+    Built::new(descriptor(name), "echo").with_file_storage(Echo(received))
 }
 
 pub fn common() -> CommonConfig {

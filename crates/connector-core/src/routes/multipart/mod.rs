@@ -17,7 +17,6 @@ mod part_length;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -28,9 +27,11 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::params::BodyDeadline;
+use super::AppState;
 use crate::error::ConnectorError;
 use crate::interface::Upload;
 use crate::transfer::digest::Hasher;
+use crate::transfer::meter::{Direction, Outcome};
 use crate::transfer::{Algorithm, Digests};
 use part_length::Prefix;
 
@@ -132,9 +133,11 @@ impl MultipartUpload {
     /// stalls for `idle`) makes the stream end in an error, which the provider sees (and
     /// cleans up after). On success, the digests of the bytes received come back too
     /// (`None` if the provider stopped reading before the end).
+    ///
+    /// The transfer is metered from here: bytes as they pass, and how it ended.
     pub(crate) async fn stream_into<T, F, Fut>(
         self,
-        idle: Duration,
+        state: &AppState,
         sink: F,
     ) -> Result<(T, Option<Digests>), ConnectorError>
     where
@@ -159,6 +162,9 @@ impl MultipartUpload {
             None => part_length,
         };
         let size = declared.or(self.derived_length);
+        let idle = state.idle_timeout;
+        let meter = state.meter(Direction::Upload, size);
+        let meter = &meter;
         // What to tell a caller whose file part is not `size` bytes long.
         let mismatch = move |what: String| {
             match declared {
@@ -209,11 +215,12 @@ impl MultipartUpload {
                         let msg = format!("the upload broke off: {e}");
                         (
                             Err(std::io::Error::other(msg.clone())),
-                            Some(Fault::Bad(msg)),
+                            Some(Fault::BrokeOff(msg)),
                         )
                     }
                     Ok(Some(Ok(c))) => {
                         hasher.update(&c);
+                        meter.add(c.len());
                         match size.filter(|&d| hasher.bytes() > d) {
                             Some(d) => {
                                 let msg = mismatch(format!(
@@ -242,7 +249,7 @@ impl MultipartUpload {
                     "the upload ended after {seen} of its declared {d} bytes"
                 ));
                 let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
-                return Err(Fault::Bad(msg));
+                return Err(Fault::BrokeOff(msg));
             }
             Ok(Some(hasher.finish()))
         };
@@ -266,17 +273,33 @@ impl MultipartUpload {
             // A provider that failed: only a fault the pump has already found counts.
             (None, Err(_)) => futures_util::FutureExt::now_or_never(pump).unwrap_or(Ok(None)),
         };
-        match received {
-            Err(Fault::Bad(msg)) => Err(ConnectorError::BadRequest(msg)),
-            Err(Fault::Stalled(msg)) => Err(ConnectorError::RequestTimeout(msg)),
-            Ok(digests) => result.map(|v| (v, digests)),
+        let (outcome, answer) = match received {
+            Err(Fault::BrokeOff(msg)) => (
+                Outcome::ClientBrokeOff,
+                Err(ConnectorError::BadRequest(msg)),
+            ),
+            Err(Fault::Bad(msg)) => (Outcome::Refused, Err(ConnectorError::BadRequest(msg))),
+            Err(Fault::Stalled(msg)) => {
+                (Outcome::Stalled, Err(ConnectorError::RequestTimeout(msg)))
+            }
+            Ok(digests) => match result {
+                Ok(v) => (Outcome::Completed, Ok((v, digests))),
+                Err(e) => (Outcome::of_error(&e), Err(e)),
+            },
+        };
+        match &answer {
+            Ok(_) => meter.end(outcome, ""),
+            Err(e) => meter.end(outcome, &e.to_string()),
         }
+        answer
     }
 }
 
 /// What the caller did wrong while sending the file part.
 enum Fault {
-    /// Broke off, or sent other than the declared size (400).
+    /// Broke off, or ended before its declared size (400).
+    BrokeOff(String),
+    /// Sent more than its declared size (400).
     Bad(String),
     /// Sent nothing for the idle timeout (408).
     Stalled(String),
