@@ -173,6 +173,8 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     assert!(d.of("connector_transfer_duration_seconds_sum", &[]) >= 2.0);
     let text = logs.text();
     let of_request: Vec<&str> = text.lines().filter(|l| l.contains(&request_id)).collect();
+    // Shown with --nocapture: the lines docs/operations.md quotes.
+    println!("{}", of_request.join("\n"));
     let progress = of_request
         .iter()
         .filter(|l| l.contains("transfer in progress") && l.contains(" INFO "))
@@ -310,6 +312,18 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     assert!(resp.bytes().await.is_err());
     let d = settled(&conn, &before, "download").await;
     assert_eq!(d.outcomes(), [("provider_failed", 1.0)]);
+    let text = logs.text();
+    let failed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("transfer failed"))
+        .collect();
+    assert_eq!(
+        failed.len(),
+        8,
+        "one WARN line per failed transfer: {failed:#?}"
+    );
+    assert!(failed.iter().all(|l| l.contains(" WARN ")), "{failed:#?}");
+    println!("{}", failed.join("\n"));
     let end = Scrape::of(&conn.url()).await;
     for direction in ["download", "upload"] {
         assert_eq!(

@@ -94,6 +94,7 @@ impl Outcome {
 /// (the caller went away: actix drops what it was serving).
 pub(crate) struct Meter {
     series: TransferSeries,
+    upstream: &'static str,
     direction: Direction,
     declared: Option<u64>,
     started: Instant,
@@ -121,6 +122,7 @@ impl Meter {
         let every_ms = progress_every.as_millis().max(1) as u64;
         let meter = Self {
             series,
+            upstream,
             direction,
             declared,
             started: Instant::now(),
@@ -166,6 +168,7 @@ impl Meter {
             self.span.in_scope(|| {
                 tracing::info!(
                     direction = self.direction.label(),
+                    upstream = self.upstream,
                     bytes,
                     declared = self.declared,
                     elapsed_s,
@@ -214,13 +217,14 @@ impl Meter {
             self.series.size.observe(bytes as f64);
         }
         let (elapsed_s, mib_per_s) = self.pace(bytes);
-        let direction = self.direction.label();
+        let (direction, upstream) = (self.direction.label(), self.upstream);
         let outcome = outcome.label();
         let declared = self.declared;
         self.span.in_scope(|| {
             if outcome != "completed" {
                 tracing::warn!(
                     direction,
+                    upstream,
                     outcome,
                     bytes,
                     declared,
@@ -232,6 +236,7 @@ impl Meter {
             } else if self.loud.load(Ordering::Relaxed) {
                 tracing::info!(
                     direction,
+                    upstream,
                     outcome,
                     bytes,
                     elapsed_s,
@@ -241,6 +246,7 @@ impl Meter {
             } else {
                 tracing::debug!(
                     direction,
+                    upstream,
                     outcome,
                     bytes,
                     elapsed_s,
