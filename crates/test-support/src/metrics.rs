@@ -8,16 +8,19 @@ use std::collections::BTreeMap;
 pub struct Scrape(BTreeMap<String, f64>);
 
 impl Scrape {
-    /// Scrapes `base` (`http://addr`) `/metrics`.
+    /// Scrapes `base` (`http://addr`) `/metrics`; panics (failing the test) when that
+    /// does not answer 200.
     pub async fn of(base: &str) -> Self {
-        let text = reqwest::get(format!("{base}/metrics"))
-            .await
-            .and_then(|r| r.error_for_status())
-            .expect("GET /metrics answers")
-            .text()
-            .await
-            .expect("a text body");
-        Self::parse(&text)
+        match Self::try_of(base).await {
+            Ok(scrape) => scrape,
+            Err(e) => panic!("GET {base}/metrics: {e}"),
+        }
+    }
+
+    pub async fn try_of(base: &str) -> reqwest::Result<Self> {
+        let resp = reqwest::get(format!("{base}/metrics")).await?;
+        let text = resp.error_for_status()?.text().await?;
+        Ok(Self::parse(&text))
     }
 
     /// Parses the Prometheus text format (the subset the prometheus crate writes:

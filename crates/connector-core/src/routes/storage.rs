@@ -169,10 +169,8 @@ async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, 
             |p| async move { fs.get_file(creds, &p, range).await },
         )
         .await?;
-    let declared = match download.extent {
-        Extent::Full => download.content_length,
-        Extent::Partial { content_range } => Some(content_range.len()),
-    };
+    // A broken answer is refused before it counts as a transfer.
+    let declared = body_length(&download)?;
     let meter = state.meter(Direction::Download, declared);
     // A caller who stops reading is cut after the idle timeout, releasing the provider.
     let download = FileDownload {
@@ -182,17 +180,12 @@ async fn get_file(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, 
     answer(download, path.file_name(), ranges)
 }
 
-/// The HTTP answer of a download: 200 for the whole file, 206 with its `Content-Range`
-/// for a part; `Accept-Ranges: bytes` only from a provider that serves ranges.
-fn answer(
-    download: FileDownload,
-    file_name: Option<&str>,
-    accept_ranges: bool,
-) -> Result<HttpResponse, ConnectorError> {
-    let (mut resp, content_length) = match download.extent {
-        Extent::Full => (HttpResponse::Ok(), download.content_length),
+/// The length of a download's body, if known: a part is exactly its range long, and a
+/// provider saying otherwise is broken.
+fn body_length(download: &FileDownload) -> Result<Option<u64>, ConnectorError> {
+    match download.extent {
+        Extent::Full => Ok(download.content_length),
         Extent::Partial { content_range } => {
-            // A part is exactly its range long: a provider saying otherwise is broken.
             if download
                 .content_length
                 .is_some_and(|len| len != content_range.len())
@@ -201,9 +194,25 @@ fn answer(
                     "the provider's partial answer is not as long as its range {content_range}"
                 )));
             }
+            Ok(Some(content_range.len()))
+        }
+    }
+}
+
+/// The HTTP answer of a download: 200 for the whole file, 206 with its `Content-Range`
+/// for a part; `Accept-Ranges: bytes` only from a provider that serves ranges.
+fn answer(
+    download: FileDownload,
+    file_name: Option<&str>,
+    accept_ranges: bool,
+) -> Result<HttpResponse, ConnectorError> {
+    let content_length = body_length(&download)?;
+    let mut resp = match download.extent {
+        Extent::Full => HttpResponse::Ok(),
+        Extent::Partial { content_range } => {
             let mut resp = HttpResponse::PartialContent();
             resp.insert_header((header::CONTENT_RANGE, content_range.to_string()));
-            (resp, Some(content_range.len()))
+            resp
         }
     };
     resp.content_type(
