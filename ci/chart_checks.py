@@ -208,11 +208,18 @@ def check_monitoring(objs: list[dict], chart: str, label: str, enabled: bool) ->
         check(board["metadata"].get("annotations", {}).get("grafana_folder") == "RDS", f"{label}: dashboard annotations from values")
 
 
+class BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the PromQL) as `|` blocks, readable in promtool's messages."""
+
+
+BlockDumper.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
 def export_monitoring(objs: list[dict], out: Path) -> None:
     """The rendered rule file and dashboard, for promtool and the dashboard metric check."""
     out.mkdir(parents=True, exist_ok=True)
     for rule in by_kind(objs, "PrometheusRule").values():
-        (out / "rules.yaml").write_text(yaml.safe_dump(rule["spec"], sort_keys=False))
+        (out / "rules.yaml").write_text(yaml.dump(rule["spec"], Dumper=BlockDumper, sort_keys=False, width=1000))
     for board in dashboards(objs).values():
         (out / "dashboard.json").write_text(next(iter(board["data"].values())))
 
