@@ -44,10 +44,23 @@ spec:
 {{- end }}
 {{- end -}}
 
+{{/* Labels of the objects a chart has once (not per instance). Arg: the chart's root context. */}}
+{{- define "rds-connector-lib.chartLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+helm.sh/chart: {{ include "rds-connector-lib.chart" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | quote }}
+{{- end }}
+{{- with .Values.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
 {{/* The PrometheusRule and the dashboard ConfigMap. Arg: the chart's root context. */}}
 {{- define "rds-connector-lib.monitoring" -}}
 {{- $m := .Values.monitoring -}}
-{{- $ctx := dict "root" . "instance" (dict "name" (printf "%s-monitoring" .Chart.Name) "servicename" "") -}}
 {{- if $m.prometheusRule.enabled }}
 ---
 apiVersion: monitoring.coreos.com/v1
@@ -56,7 +69,7 @@ metadata:
   name: {{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
   namespace: {{ .Release.Namespace }}
   labels:
-    {{- include "rds-connector-lib.labels" $ctx | nindent 4 }}
+    {{- include "rds-connector-lib.chartLabels" . | nindent 4 }}
     {{- with $m.prometheusRule.labels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -71,7 +84,7 @@ metadata:
   name: {{ printf "%s-%s-dashboard" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
   namespace: {{ $m.dashboard.namespace | default .Release.Namespace }}
   labels:
-    {{- include "rds-connector-lib.labels" $ctx | nindent 4 }}
+    {{- include "rds-connector-lib.chartLabels" . | nindent 4 }}
     {{ $m.dashboard.label }}: {{ $m.dashboard.labelValue | quote }}
   {{- with $m.dashboard.annotations }}
   annotations:
