@@ -9,7 +9,8 @@
 #           check-jsonschema, and each chart's ci/invalid-*.yaml must fail with a readable message.
 #           The alert rules each chart renders (ci/monitoring-values.yaml) pass `promtool check
 #           rules` and the unit tests ci/prometheus/rules_test.yaml (`promtool test rules`), and
-#           the dashboard metric check (ci/prometheus/dashboard_metrics.py) passes its own tests.
+#           the dashboards' PromQL parses; the dashboard metric check (ci/prometheus/
+#           dashboard_metrics.py) passes its own tests.
 # xtask     the xtask unit tests, and a --dry-run of the Docker path (exact commands).
 # images    `cargo xtask build-images --oci-archive DIR` (Buildah here: static binary FROM
 #           scratch), then per image: size <= 25 MB, `skopeo inspect` shows entrypoint,
@@ -212,7 +213,9 @@ monitoring_checks() {
         "$VENV/bin/python" ci/prometheus/test_dashboard_metrics.py
     check "the rendered dashboards and rules name only metrics of the contract's sample /metrics" \
         "$VENV/bin/python" ci/prometheus/dashboard_metrics.py "$dir"/*/dashboard.json "$dir"/*/rules.yaml \
-        --metrics ci/prometheus/sample-metrics.txt
+        --metrics ci/prometheus/sample-metrics.txt --as-rules "$dir/dashboard-queries.yaml"
+    check "the dashboards' PromQL parses (promtool check rules on it as recording rules)" \
+        promtool check rules "$dir/dashboard-queries.yaml"
 }
 
 phase_xtask() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every metric the dashboard and the alerts query must exist on the connectors' /metrics.
 
-    dashboard_metrics.py DASHBOARD.json|RULES.yaml... --metrics METRICS.txt...
+    dashboard_metrics.py DASHBOARD.json|RULES.yaml... --metrics METRICS.txt... [--as-rules OUT.yaml]
 
 Reads the PromQL of every Grafana panel target and template variable (`label_values(m, l)`,
 `query_result(q)`) and of every rule `expr` (a rule file, or a PrometheusRule object), takes
@@ -9,7 +9,9 @@ the metric names out of it (strings, label matchers, ranges, `by (...)` lists, f
 keywords removed), reduces `_bucket`/`_sum`/`_count` to the histogram's family, and fails
 naming each one that none of the scraped /metrics files (Prometheus text format: `# TYPE`
 lines and sample names) has. A query naming no metric at all is a failure too, so that a
-broken extraction cannot pass unseen.
+broken extraction cannot pass unseen. `--as-rules OUT.yaml` also writes every query as a
+recording rule (Grafana's variables replaced by sample values), so that `promtool check rules`
+parses the dashboard's PromQL too.
 """
 
 from __future__ import annotations
@@ -107,7 +109,24 @@ def scraped(path: Path) -> set[str]:
     return {family(n) for n in names} | names
 
 
+GRAFANA_SAMPLES = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h"}
+
+
+def as_rules(exprs: list[tuple[str, str]]) -> str:
+    """The queries as a Prometheus rule file of recording rules (JSON is YAML)."""
+    def sample(m: re.Match) -> str:
+        return GRAFANA_SAMPLES.get(m.group(1) or m.group(2), ".*")
+
+    rules = [{"record": f"dashboard:query_{i}", "expr": re.sub(r"\$\{(\w+)\}|\$(\w+)", sample, e)} for i, (_, e) in enumerate(exprs)]
+    return json.dumps({"groups": [{"name": "dashboard-queries", "rules": rules}]}, indent=1)
+
+
 def main(argv: list[str]) -> int:
+    rules_out = None
+    if "--as-rules" in argv:
+        i = argv.index("--as-rules")
+        rules_out = Path(argv[i + 1])
+        argv = argv[:i] + argv[i + 2 :]
     if "--metrics" not in argv:
         print(__doc__, file=sys.stderr)
         return 2
@@ -126,15 +145,17 @@ def main(argv: list[str]) -> int:
     empty = []
     used = set()
     count = 0
-    for q in queries:
-        for where, expr in exprs_of(q):
-            count += 1
-            names = {family(n) for n in metric_names(expr)}
-            if not names:
-                empty.append(f"{where}: {expr}")
-            used |= names
-            for n in sorted(names - known):
-                missing.setdefault(n, []).append(where)
+    every = [e for q in queries for e in exprs_of(q)]
+    if rules_out:
+        rules_out.write_text(as_rules(every))
+    for where, expr in every:
+        count += 1
+        names = {family(n) for n in metric_names(expr)}
+        if not names:
+            empty.append(f"{where}: {expr}")
+        used |= names
+        for n in sorted(names - known):
+            missing.setdefault(n, []).append(where)
     for n, wheres in sorted(missing.items()):
         print(f"MISSING {n}: used by {'; '.join(wheres)}")
     for e in empty:

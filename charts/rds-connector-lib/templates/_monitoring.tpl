@@ -96,6 +96,11 @@ data:
 {{- end }}
 {{- end -}}
 
+{{/* The upstream outcomes that count as failures (client_error: the caller's mistake). */}}
+{{- define "rds-connector-lib.upstreamErrors" -}}
+outcome=~"server_error|timeout|connect_error|error|stalled"
+{{- end -}}
+
 {{/*
 The alert rules (a Prometheus rule file: the PrometheusRule's spec). Stable alert names:
 the docs reference them. Prometheus' own templates ({{ $labels.x }}) are raw strings here.
@@ -103,7 +108,7 @@ the docs reference them. Prometheus' own templates ({{ $labels.x }}) are raw str
 {{- define "rds-connector-lib.rules" -}}
 {{- $r := .Values.monitoring.prometheusRule -}}
 {{- $s := printf `rds_chart="%s"` .Chart.Name -}}
-{{- $errors := `outcome=~"server_error|timeout|connect_error|error|stalled"` -}}
+{{- $errors := include "rds-connector-lib.upstreamErrors" . -}}
 groups:
   - name: {{ printf "rds-connector.%s" .Chart.Name }}
     rules:
@@ -175,12 +180,13 @@ construction. Each panel: title, unit, then pairs of (PromQL, legend). uid rds-<
 */}}
 {{- define "rds-connector-lib.dashboard" -}}
 {{- $f := `namespace=~"$namespace", service=~"$service"` -}}
+{{- $errors := include "rds-connector-lib.upstreamErrors" . -}}
 {{- $ri := "$__rate_interval" -}}
 {{- $ds := dict "type" "prometheus" "uid" "${datasource}" -}}
 {{- $q := `histogram_quantile(%s, sum by (le, %s) (rate(%s_bucket{%s}[%s])))` -}}
 {{- $panels := list
   (list "Registered with the Token Storage (1 = yes)" "none"
-    (printf `min by (service) (connector_registered{%s})` $f) "{{service}}")
+    (printf `max by (service, pod) (connector_registered{%s})` $f) "{{pod}}")
   (list "Transfers in flight" "none"
     (printf `sum by (service, direction) (connector_transfers_in_flight{%s})` $f) "{{service}} {{direction}}")
   (list "Transfer throughput" "Bps"
@@ -202,7 +208,7 @@ construction. Each panel: title, unit, then pairs of (PromQL, legend). uid rds-<
   (list "Upstream calls by outcome" "reqps"
     (printf `sum by (upstream, outcome) (rate(connector_upstream_requests_total{%s}[%s]))` $f $ri) "{{upstream}} {{outcome}}")
   (list "Upstream error ratio" "percentunit"
-    (printf `sum by (upstream) (rate(connector_upstream_requests_total{%s, outcome!="ok"}[%s])) / sum by (upstream) (rate(connector_upstream_requests_total{%s}[%s]))` $f $ri $f $ri) "{{upstream}}")
+    (printf `sum by (upstream) (rate(connector_upstream_requests_total{%s, %s}[%s])) / sum by (upstream) (rate(connector_upstream_requests_total{%s}[%s]))` $f $errors $ri $f $ri) "{{upstream}}")
   (list "Upstream latency p95" "s"
     (printf $q "0.95" "upstream" "connector_upstream_request_duration_seconds" $f $ri) "{{upstream}}")
   (list "Circuit state (1 = open / half open)" "none"
