@@ -307,13 +307,14 @@ phase_scaffold() {
             bash ci/registration-checks.sh "$received"
 
         step "scaffold: the generated charts, discovered by the chart checks"
-        timeout 600 "$VENV/bin/python" ci/chart_checks.py charts >"$WORK/scaffold-charts.log" 2>&1
+        timeout 600 "$VENV/bin/python" ci/chart_checks.py charts --export "$WORK/scaffold-monitoring" >"$WORK/scaffold-charts.log" 2>&1
         check "chart checks pass with the new charts ($(tail -n 1 "$WORK/scaffold-charts.log" | sed 's/^ *//'))" \
             grep -q '^chart checks: [0-9]* passed, 0 failed$' "$WORK/scaffold-charts.log"
         grep -E 'FAIL' "$WORK/scaffold-charts.log" | head -20
         for name in "${names[@]}"; do
             check "$name: its chart is checked" grep -q "^== $name\$" "$WORK/scaffold-charts.log"
         done
+        monitoring_checks "$WORK/scaffold-monitoring"
 
         step "scaffold: build-images finds the new connectors"
         for name in "${names[@]}"; do IMAGES+=("$REGISTRY/$name:$TAG"); done
