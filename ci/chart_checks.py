@@ -14,7 +14,14 @@ each `ci/*.yaml`, and every instance it renders is checked for what RDS and the 
 need (Deployment, Service, ConfigMap named alike, ports, probes, security, secrets, NOTES).
 Charts with an `expect_<chart>` function below get its chart-specific checks too.
 
-Usage: chart_checks.py CHARTS_DIR  (run by ci/deploy-checks.sh inside its venv)
+With `ci/monitoring-values.yaml` (every monitoring object on) each instance's Service must
+have a ServiceMonitor selecting exactly it, the PrometheusRule must hold the alerts below, and
+the Grafana dashboard ConfigMap must carry the sidecar label and valid JSON. `--export DIR`
+writes each chart's rendered rule file (DIR/<chart>/rules.yaml, the PrometheusRule's spec)
+and dashboard (DIR/<chart>/dashboard.json) for promtool and ci/prometheus/dashboard_metrics.py;
+`--export-only` renders just those.
+
+Usage: chart_checks.py CHARTS_DIR [--export DIR [--export-only]]  (run by ci/deploy-checks.sh inside its venv)
 """
 
 from __future__ import annotations
@@ -30,6 +37,17 @@ import helm_python as helm
 import yaml
 
 LIBRARY = "rds-connector-lib"
+MONITORING_VALUES = "monitoring-values.yaml"
+# Stable names: docs/operations.md and operators' silences refer to them.
+ALERTS = {
+    "RdsConnectorNotRegistered",
+    "RdsConnectorUpstreamErrorRatioHigh",
+    "RdsConnectorCircuitOpen",
+    "RdsConnectorTransfersStalling",
+    "RdsConnectorChecksumMismatch",
+    "RdsConnector5xxRising",
+}
+MONITORING_KINDS = ("ServiceMonitor", "PrometheusRule")
 failures: list[str] = []
 passed = 0
 
@@ -133,6 +151,79 @@ def check_chart(objs: list[dict], notes: str, label: str) -> None:
     check("layer1-" in notes, f"{label}: NOTES.txt renders and names the Service")
 
 
+def dashboards(objs: list[dict]) -> dict[str, dict]:
+    """The ConfigMaps the Grafana sidecar loads (the chart's default label)."""
+    return {n: o for n, o in by_kind(objs, "ConfigMap").items() if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"}
+
+
+def check_monitoring(objs: list[dict], chart: str, label: str, enabled: bool) -> None:
+    """Off by default; with everything on, a ServiceMonitor per instance Service selecting
+    exactly it, the alerts, and a dashboard the sidecar loads."""
+    monitors = by_kind(objs, "ServiceMonitor")
+    rules = by_kind(objs, "PrometheusRule")
+    boards = dashboards(objs)
+    if not enabled:
+        check(not monitors and not rules and not boards, f"{label}: no monitoring objects unless switched on")
+        return
+    services = {n: s for n, s in by_kind(objs, "Service").items() if n in by_kind(objs, "Deployment")}
+    check(len(monitors) == len(services), f"{label}: a ServiceMonitor per instance ({sorted(monitors)} for {sorted(services)})")
+    for name, svc in services.items():
+        labels = svc["metadata"]["labels"]
+        selecting = [m for m in monitors.values() if m["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        check(len(selecting) == 1, f"{label}: exactly one ServiceMonitor selects Service {name} ({[m['metadata']['name'] for m in selecting]})")
+        for m in selecting:
+            spec = m["spec"]
+            others = [n for n, o in services.items() if n != name and spec["selector"]["matchLabels"].items() <= o["metadata"]["labels"].items()]
+            check(not others, f"{label}: ServiceMonitor {m['metadata']['name']} selects only {name} (also {others})")
+            check(spec.get("namespaceSelector") == {"matchNames": [svc["metadata"]["namespace"]]}, f"{label}: ServiceMonitor {name} in the Service's namespace")
+            ports = {p["name"] for p in svc["spec"]["ports"]}
+            for ep in spec["endpoints"]:
+                check(ep["port"] in ports and ep.get("path") == "/metrics", f"{label}: ServiceMonitor {name} scrapes a port of the Service ({ep['port']} in {ports}) at /metrics")
+                check({"action": "replace", "targetLabel": "rds_chart", "replacement": chart} in ep.get("relabelings", []), f"{label}: ServiceMonitor {name} labels the series rds_chart={chart}")
+            check(m["metadata"]["labels"].get("release") == "kube-prometheus-stack", f"{label}: ServiceMonitor {name} carries the extra labels")
+    check(len(rules) == 1, f"{label}: one PrometheusRule ({sorted(rules)})")
+    for rule in rules.values():
+        alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+        check({a["alert"] for a in alerts} == ALERTS and len(alerts) == len(ALERTS), f"{label}: PrometheusRule holds the alerts {sorted(ALERTS)} ({[a['alert'] for a in alerts]})")
+        for a in alerts:
+            check(bool(a.get("labels", {}).get("severity")) and {"summary", "description"} <= set(a.get("annotations", {})), f"{label}: {a['alert']} has a severity, a summary and a description")
+            check(f'rds_chart="{chart}"' in a["expr"], f"{label}: {a['alert']} selects this chart's series")
+        check(rule["metadata"]["labels"].get("release") == "kube-prometheus-stack", f"{label}: PrometheusRule carries the extra labels")
+    check(len(boards) == 1, f"{label}: one dashboard ConfigMap with label grafana_dashboard=1 ({sorted(by_kind(objs, 'ConfigMap'))})")
+    for board in boards.values():
+        data = board.get("data", {})
+        check(list(data) == [f"rds-{chart}.json"], f"{label}: dashboard key rds-{chart}.json ({list(data)})")
+        try:
+            dash = json.loads(next(iter(data.values()), ""))
+        except json.JSONDecodeError as e:
+            check(False, f"{label}: dashboard is JSON ({e})")
+            continue
+        ids = [p.get("id") for p in dash.get("panels", [])]
+        check(len(ids) > 0 and len(ids) == len(set(ids)) and None not in ids, f"{label}: dashboard panel ids unique ({ids})")
+        check(dash.get("uid") == f"rds-{chart}"[:40], f"{label}: dashboard uid rds-{chart} ({dash.get('uid')})")
+        check(all(t.get("expr") for p in dash["panels"] for t in p.get("targets", [])) and all(p.get("targets") for p in dash["panels"]), f"{label}: every panel has queries")
+        variables = {v["name"]: v for v in dash.get("templating", {}).get("list", [])}
+        check(variables.get("datasource", {}).get("type") == "datasource" and variables["datasource"].get("query") == "prometheus", f"{label}: datasource variable of type prometheus")
+        check({"namespace", "service"} <= set(variables), f"{label}: namespace and service variables")
+        check(board["metadata"].get("annotations", {}).get("grafana_folder") == "RDS", f"{label}: dashboard annotations from values")
+
+
+class BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the PromQL) as `|` blocks, readable in promtool's messages."""
+
+
+BlockDumper.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
+def export_monitoring(objs: list[dict], out: Path) -> None:
+    """The rendered rule file and dashboard, for promtool and the dashboard metric check."""
+    out.mkdir(parents=True, exist_ok=True)
+    for rule in by_kind(objs, "PrometheusRule").values():
+        (out / "rules.yaml").write_text(yaml.dump(rule["spec"], Dumper=BlockDumper, sort_keys=False, width=1000))
+    for board in dashboards(objs).values():
+        (out / "dashboard.json").write_text(next(iter(board["data"].values())))
+
+
 def expectations(path: Path) -> dict[str, str]:
     """The `# expect-<checker>: TEXT` header lines of a negative values file."""
     out = {}
@@ -189,7 +280,10 @@ def schema_checks(chart_dir: Path, values_path: Path | None, work: Path, expect_
 
 
 def main() -> int:
-    src = Path(sys.argv[1]).resolve()
+    args = sys.argv[1:]
+    export = Path(args[args.index("--export") + 1]).resolve() if "--export" in args else None
+    export_only = "--export-only" in args
+    src = Path(args[0]).resolve()
     print(f"helm-python-sdk {helm.helm_c_version()}, Helm SDK {helm.helm_sdk_version()}")
     with tempfile.TemporaryDirectory(prefix="chart-checks-") as tmp:
         work = Path(tmp)
@@ -207,6 +301,12 @@ def main() -> int:
             check((chart_dir / "values.schema.json").is_file(), f"{name}: has values.schema.json")
             check(any((chart_dir / "ci").glob("*.yaml")), f"{name}: has ci/ values files")
             helm.dependency_update(chart_dir)
+            monitoring = chart_dir / "ci" / MONITORING_VALUES
+            check(monitoring.is_file(), f"{name}: has ci/{MONITORING_VALUES}")
+            if export and monitoring.is_file():
+                export_monitoring(render(chart_dir, load_values(monitoring))[0], export / name)
+            if export_only:
+                continue
             value_files = [None] + sorted(p for p in (chart_dir / "ci").glob("*.yaml") if not p.name.startswith("invalid-"))
             for vf in value_files:
                 label = f"{name} {vf.name if vf else 'defaults'}"
@@ -216,6 +316,8 @@ def main() -> int:
                 objs, notes = render(chart_dir, load_values(vf))
                 check(len(objs) > 0, f"{label} renders")
                 check_chart(objs, notes, label)
+                if vf is None or vf.name == MONITORING_VALUES:
+                    check_monitoring(objs, name, label, enabled=vf is not None)
                 specific = globals().get(f"expect_{name.replace('-', '_')}")
                 if specific:
                     specific(objs, vf.name if vf else "defaults")
@@ -255,7 +357,7 @@ def expect_zenodo_connector(objs: list[dict], values: str) -> None:
 
 
 def expect_owncloud_connector(objs: list[dict], values: str) -> None:
-    if values == "umbrella-values.yaml":
+    if values in ("umbrella-values.yaml", MONITORING_VALUES):
         domains = {"sciebo-example-org": "https://sciebo.example.org", "nextcloud-example-org-8443": "https://nextcloud.example.org:8443"}
     elif values == "original-keys-values.yaml":
         domains = {"sciebords-uni-muenster-de": "https://sciebords.uni-muenster.de"}
@@ -270,9 +372,9 @@ def expect_owncloud_connector(objs: list[dict], values: str) -> None:
         cm = by_kind(objs, "ConfigMap").get(name, {}).get("data", {})
         check(cm.get("SERVICENAME") == dashed, f"{name}: SERVICENAME={dashed}")
         check(cm.get("OWNCLOUD_INSTALLATION_URL") == address, f"{name}: OWNCLOUD_INSTALLATION_URL")
-        if dashed == "sciebo-example-org":
+        if dashed == "sciebo-example-org" and values == "umbrella-values.yaml":
             check(cm.get("OWNCLOUD_INTERNAL_INSTALLATION_URL") == "http://owncloud.sciebo.svc.cluster.local", f"{name}: internal URL")
-        if dashed == "nextcloud-example-org-8443":
+        if dashed == "nextcloud-example-org-8443" and values == "umbrella-values.yaml":
             check(cm.get("EFSS_SYSTEM") == "nextcloud" and cm.get("OWNCLOUD_DISPLAYNAME") == "Nextcloud Example", f"{name}: per-domain settings")
         if from_values:
             check(secret in by_kind(objs, "Secret"), f"{name}: Secret made from OAUTH_CLIENT_ID/SECRET")

@@ -7,12 +7,17 @@
 #           every chart with each charts/*/ci/*.yaml values file and checks the rendered
 #           objects; the merged values are validated against values.schema.json by Helm and by
 #           check-jsonschema, and each chart's ci/invalid-*.yaml must fail with a readable message.
+#           The alert rules each chart renders (ci/monitoring-values.yaml) pass `promtool check
+#           rules` and the unit tests ci/prometheus/rules_test.yaml (`promtool test rules`), and
+#           the dashboards' PromQL parses; the dashboard metric check (ci/prometheus/
+#           dashboard_metrics.py) passes its own tests.
 # xtask     the xtask unit tests, and a --dry-run of the Docker path (exact commands).
 # images    `cargo xtask build-images --oci-archive DIR` (Buildah here: static binary FROM
 #           scratch), then per image: size <= 25 MB, `skopeo inspect` shows entrypoint,
 #           non-root user, port 8080 and the OCI labels; its root filesystem is unpacked and its
 #           entrypoint run under chroot as the image's user with only environment config:
-#           GET /health must answer 200.
+#           GET /health must answer 200; its GET /metrics is kept, and every metric the
+#           rendered dashboards and alert rules query must be on one of them.
 # scaffold  the acceptance of "a new provider is one crate + what new-connector generates": in a
 #           scratch copy of the work tree, `cargo xtask new-connector demo-provider --implements
 #           metadata` (OAuth2) and `new-connector demo-login --implements fileStorage --auth
@@ -26,7 +31,7 @@
 #           it and builds an image that runs.
 #
 # Needs root (chroot, buildah). Installs what is missing: Debian's buildah, skopeo, curl, jq,
-# rsync; a venv (under the cargo target dir) with helm-python-sdk, check-jsonschema, PyYAML.
+# rsync, prometheus (for promtool); a venv (under the cargo target dir) with helm-python-sdk, check-jsonschema, PyYAML.
 # Exits non-zero on any failure; prints "N passed, M failed" last.
 set -uo pipefail
 
@@ -63,9 +68,10 @@ cleanup() {
 trap cleanup EXIT
 
 # --- prerequisites -------------------------------------------------------------------------
+# Arguments: a tool, or TOOL:PACKAGE when Debian's package has another name.
 install_missing() {
-    local missing=()
-    for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+    local missing=() tool
+    for tool in "$@"; do command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}"); done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "installing ${missing[*]} (apt-get)"
     if [ "$(id -u)" -ne 0 ]; then echo "need root to apt-get install ${missing[*]}" >&2; return 1; fi
@@ -154,6 +160,10 @@ check_image() {
     check "$name: GET /health answers 200 under chroot (got ${code:-none})" test "$code" = 200
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready" || true)"
     check "$name: GET /ready answers 200 without a Token Storage (got ${code:-none})" test "$code" = 200
+    mkdir -p "$WORK/metrics"
+    code="$(curl -s -o "$WORK/metrics/$name.txt" -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/metrics" || true)"
+    check "$name: GET /metrics answers 200 in the Prometheus text format (got ${code:-none})" \
+        bash -c '[ "$1" = 200 ] && grep -q "^# TYPE " "$2"' _ "$code" "$WORK/metrics/$name.txt"
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then
@@ -170,7 +180,7 @@ check_image() {
 phase_charts() {
     step "charts: lint, render, schema (Helm v4 SDK via helm-python-sdk; check-jsonschema)"
     if ! venv; then fail "python venv with ${PY_PACKAGES[*]}"; return; fi
-    timeout 600 "$VENV/bin/python" ci/chart_checks.py charts | tee "$WORK/charts.log"
+    timeout 600 "$VENV/bin/python" ci/chart_checks.py charts --export "$WORK/monitoring" | tee "$WORK/charts.log"
     local rc=${PIPESTATUS[0]} counts
     counts="$(sed -n 's/^chart checks: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/charts.log")"
     if [ "$rc" -eq 0 ] && [ -n "$counts" ]; then
@@ -181,6 +191,31 @@ phase_charts() {
         FAILED=$((FAILED + ${counts#* }))
         fail "chart checks (exit $rc, see above)"
     fi
+    monitoring_checks "$WORK/monitoring"
+}
+
+# The alert rules of each chart (rendered by chart_checks.py --export into DIR/<chart>/):
+# promtool checks them and runs the unit tests, with the chart's name in the series' rds_chart.
+monitoring_checks() {
+    local dir="$1" chart charts=()
+    step "charts: alert rules (promtool check rules, promtool test rules) and the dashboard metric check's tests"
+    if ! install_missing promtool:prometheus; then fail "install promtool (Debian's prometheus)"; return; fi
+    promtool --version 2>&1 | head -1
+    for chart in "$dir"/*/; do charts+=("$(basename "$chart")"); done
+    check "rule files rendered for every connector chart (${charts[*]})" \
+        bash -c '[ "$(ls -d "$1"/*/ | wc -l)" -eq "$(ls -d charts/*/ci | wc -l)" ] && [ "$#" -gt 1 ]' _ "$dir" "${charts[@]}"
+    for chart in "${charts[@]}"; do
+        check "$chart: promtool check rules" promtool check rules "$dir/$chart/rules.yaml"
+        sed "s/rds_chart=\"zenodo-connector\"/rds_chart=\"$chart\"/g" ci/prometheus/rules_test.yaml >"$dir/$chart/rules_test.yaml"
+        check "$chart: promtool test rules ci/prometheus/rules_test.yaml" promtool test rules "$dir/$chart/rules_test.yaml"
+    done
+    check "dashboard_metrics.py: its unit tests (a metric the connectors lack must fail)" \
+        "$VENV/bin/python" ci/prometheus/test_dashboard_metrics.py
+    check "the rendered dashboards and rules name only metrics of the contract's sample /metrics" \
+        "$VENV/bin/python" ci/prometheus/dashboard_metrics.py "$dir"/*/dashboard.json "$dir"/*/rules.yaml \
+        --metrics ci/prometheus/sample-metrics.txt --as-rules "$dir/dashboard-queries.yaml"
+    check "the dashboards' PromQL parses (promtool check rules on it as recording rules)" \
+        promtool check rules "$dir/dashboard-queries.yaml"
 }
 
 phase_xtask() {
@@ -211,6 +246,15 @@ phase_images() {
         IMAGES+=("$REGISTRY/$pkg:$TAG")
         if [ -f "$out/$pkg.tar" ]; then ok "archive $pkg.tar"; check_image "$out/$pkg.tar"; else fail "no archive for $pkg"; fi
     done
+    # Every metric the dashboards and alert rules query, on the /metrics the images served.
+    if ! venv; then fail "python venv with ${PY_PACKAGES[*]}"; return; fi
+    if "$VENV/bin/python" ci/chart_checks.py charts --export "$WORK/images-monitoring" --export-only >"$WORK/export.log" 2>&1; then
+        check "the rendered dashboards and alert rules query only metrics the images serve" \
+            "$VENV/bin/python" ci/prometheus/dashboard_metrics.py "$WORK/images-monitoring"/*/dashboard.json \
+            "$WORK/images-monitoring"/*/rules.yaml --metrics "$WORK/metrics"/*.txt
+    else
+        cat "$WORK/export.log"; fail "render the dashboards and rules (chart_checks.py --export-only)"
+    fi
 }
 
 # The connectors the scaffold phase generates: name, then new-connector's flags.
@@ -263,13 +307,14 @@ phase_scaffold() {
             bash ci/registration-checks.sh "$received"
 
         step "scaffold: the generated charts, discovered by the chart checks"
-        timeout 600 "$VENV/bin/python" ci/chart_checks.py charts >"$WORK/scaffold-charts.log" 2>&1
+        timeout 600 "$VENV/bin/python" ci/chart_checks.py charts --export "$WORK/scaffold-monitoring" >"$WORK/scaffold-charts.log" 2>&1
         check "chart checks pass with the new charts ($(tail -n 1 "$WORK/scaffold-charts.log" | sed 's/^ *//'))" \
             grep -q '^chart checks: [0-9]* passed, 0 failed$' "$WORK/scaffold-charts.log"
         grep -E 'FAIL' "$WORK/scaffold-charts.log" | head -20
         for name in "${names[@]}"; do
             check "$name: its chart is checked" grep -q "^== $name\$" "$WORK/scaffold-charts.log"
         done
+        monitoring_checks "$WORK/scaffold-monitoring"
 
         step "scaffold: build-images finds the new connectors"
         for name in "${names[@]}"; do IMAGES+=("$REGISTRY/$name:$TAG"); done

@@ -63,6 +63,8 @@ const CHART_SCHEMA_OAUTH: &str = include_str!("../templates/chart/schema-oauth.j
 const CHART_HELMIGNORE: &str = include_str!("../templates/chart/helmignore.tmpl");
 const CHART_CONNECTOR: &str = include_str!("../templates/chart/connector.yaml.tmpl");
 const CHART_NOTES: &str = include_str!("../templates/chart/NOTES.txt.tmpl");
+const CHART_MONITORING: &str = include_str!("../templates/chart/monitoring.yaml.tmpl");
+const CHART_CI_MONITORING: &str = include_str!("../templates/chart/ci-monitoring-values.yaml.tmpl");
 const CHART_CI_UMBRELLA: &str = include_str!("../templates/chart/ci-umbrella-values.yaml.tmpl");
 const CHART_CI_FULL: &str = include_str!("../templates/chart/ci-full-values.yaml.tmpl");
 const CHART_CI_NO_SECRET: &str =
@@ -434,10 +436,18 @@ fn render(n: &Names, implements: &[Implements], auth: Auth) -> Vec<(PathBuf, Str
         ),
         (chart.join("templates/NOTES.txt"), render(CHART_NOTES)),
         (
+            chart.join("templates/monitoring.yaml"),
+            render(CHART_MONITORING),
+        ),
+        (
             chart.join("ci/umbrella-values.yaml"),
             render(CHART_CI_UMBRELLA),
         ),
         (chart.join("ci/full-values.yaml"), render(CHART_CI_FULL)),
+        (
+            chart.join("ci/monitoring-values.yaml"),
+            render(CHART_CI_MONITORING),
+        ),
         (
             chart.join("ci/invalid-pull-policy.yaml"),
             render(CHART_CI_PULL_POLICY),
@@ -536,9 +546,18 @@ mod tests {
             .find(|(p, _)| p == Path::new("connectors/demo-provider/src/lib.rs"))
             .context("no lib.rs")?
             .1;
-        assert!(files
-            .iter()
-            .any(|(p, _)| p == Path::new("charts/demo-provider/Chart.yaml")));
+        for chart_file in [
+            "Chart.yaml",
+            "templates/monitoring.yaml",
+            "ci/monitoring-values.yaml",
+        ] {
+            assert!(
+                files
+                    .iter()
+                    .any(|(p, _)| *p == Path::new("charts/demo-provider").join(chart_file)),
+                "{chart_file}"
+            );
+        }
         assert!(lib.contains("impl FileStorage for Provider {}"));
         assert!(lib.contains("impl Metadata for Provider {}"));
         assert!(lib.contains(".with_file_storage(provider.clone()).with_metadata(provider)"));

@@ -257,4 +257,5 @@ spec:
     matchLabels:
       {{- include "rds-connector-lib.selectorLabels" $ctx | nindent 6 }}
 {{- end }}
+{{- include "rds-connector-lib.serviceMonitor" $ctx }}
 {{- end -}}
