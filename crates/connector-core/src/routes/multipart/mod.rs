@@ -228,7 +228,7 @@ impl MultipartUpload {
                                 ));
                                 (
                                     Err(std::io::Error::other(msg.clone())),
-                                    Some(Fault::Bad(msg)),
+                                    Some(Fault::TooLong(msg)),
                                 )
                             }
                             None => (Ok(c), None),
@@ -278,7 +278,7 @@ impl MultipartUpload {
                 Outcome::ClientBrokeOff,
                 Err(ConnectorError::BadRequest(msg)),
             ),
-            Err(Fault::Bad(msg)) => (Outcome::Refused, Err(ConnectorError::BadRequest(msg))),
+            Err(Fault::TooLong(msg)) => (Outcome::Refused, Err(ConnectorError::BadRequest(msg))),
             Err(Fault::Stalled(msg)) => {
                 (Outcome::Stalled, Err(ConnectorError::RequestTimeout(msg)))
             }
@@ -300,7 +300,7 @@ enum Fault {
     /// Broke off, or ended before its declared size (400).
     BrokeOff(String),
     /// Sent more than its declared size (400).
-    Bad(String),
+    TooLong(String),
     /// Sent nothing for the idle timeout (408).
     Stalled(String),
 }
