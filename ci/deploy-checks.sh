@@ -60,8 +60,10 @@ check() {
 WORK="$(mktemp -d /tmp/deploy-checks.XXXXXX)"
 PIDS=()
 IMAGES=()
+MOUNTS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
     for ref in "${IMAGES[@]}"; do buildah --storage-driver vfs rmi "$ref" >/dev/null 2>&1; done
     rm -rf "$WORK"
 }
@@ -133,6 +135,10 @@ check_image() {
     echo "    root filesystem: $(du -sh "$rootfs" | cut -f1): $(cd "$rootfs" && find . -type f | sort | tr '\n' ' ')"
     check "$name: entrypoint is a file in the image" test -x "$rootfs$entrypoint"
     check "$name: /tmp is writable by $user" bash -c 'owner="$(stat -c %u "$1/tmp")"; [ "$owner" = "${2%%:*}" ]' _ "$rootfs" "$user"
+    # A container runtime mounts /proc: the process metrics (CPU, memory) read it.
+    mkdir -p "$rootfs/proc"
+    check "$name: /proc mounted in its root filesystem, as a container runtime does" mount -t proc proc "$rootfs/proc"
+    MOUNTS+=("$rootfs/proc")
 
     # Run it as the image would: its user, its Env, plus only environment config: the
     # connector's own sample (ci/registration.env, the keys a deployment must set), so a
@@ -173,6 +179,7 @@ check_image() {
     fi
     wait "$pid" 2>/dev/null
     echo "    log: $(head -c 600 "$WORK/$name.log" | tr '\n' ' ')"
+    umount "$rootfs/proc" 2>/dev/null
     rm -rf "$layout" "$rootfs"
 }
 
