@@ -18,7 +18,8 @@ printed, one download of the large file from owncloud-connector is broken off af
 SIGINT and stops. Every child (Prometheus, the demos and their connectors) runs in its
 own process group and is ended on exit, on error and on SIGINT/SIGTERM too.
 
-Setup (once): matplotlib and PyYAML in a venv under target/ (no system packages touched):
+Setup (once): matplotlib and PyYAML in a venv under target/ (no system packages touched;
+tried with matplotlib 3.11.2, PyYAML 6.0.4, Python 3.11, Prometheus 2.42):
 
     python3 -m venv target/dashboard-venv
     target/dashboard-venv/bin/pip install matplotlib pyyaml
@@ -29,13 +30,19 @@ as `cargo xtask demo` does, unless --no-build):
     target/dashboard-venv/bin/python docs/dashboard/render.py DASHBOARD --out docs/dashboard.png
 
 DASHBOARD is a dashboard JSON file, or YAML holding it in a ConfigMap's data (e.g. the
-output of `helm template ... --show-only templates/dashboard.yaml`; multi-document YAML is
-fine). `--tsdb DIR` keeps the scraped data and the window in DIR; a later
-`--tsdb DIR --no-workload` re-renders (another dashboard) from it in about 5 s. The
-committed docs/dashboard-sample.png came from a small sample dashboard:
+output of `helm template`; multi-document YAML is fine). The charts' dashboard, as CI
+renders it (helm-python-sdk==0.2.2 in the same venv), made docs/dashboard.png:
 
-    target/dashboard-venv/bin/python docs/dashboard/render.py docs/dashboard/sample.json \
-        --tsdb /tmp/dash/tsdb --out docs/dashboard-sample.png
+    target/dashboard-venv/bin/pip install helm-python-sdk==0.2.2
+    target/dashboard-venv/bin/python ci/chart_checks.py charts --export target/dash --export-only
+    target/dashboard-venv/bin/python docs/dashboard/render.py \
+        target/dash/owncloud-connector/dashboard.json --tsdb target/dash/tsdb
+
+docs/dashboard/sample.json is a small dashboard of other panel kinds (stat, a row, an
+expression that matches nothing) to try the renderer on.
+
+`--tsdb DIR` keeps the scraped data and the window in DIR; a later `--tsdb DIR
+--no-workload` re-renders (another dashboard) from it in about 5 s.
 
 Template variables: `$datasource` is dropped; `$namespace` is `demo`; any other query
 variable takes every value Prometheus has for the label of that name (a regex `(a|b)` when
@@ -529,7 +536,8 @@ def draw(dash: dict, panels: list, results: dict, window, out: Path, width_px: i
             continue
         ax = fig.add_axes(inner)
         ax.set_facecolor("white")
-        for name, xs, ys in series[:20]:
+        ax.set_prop_cycle(color=plt.get_cmap("tab10" if len(series) <= 10 else "tab20").colors)
+        for name, xs, ys in series[:40]:
             ax.plot([t - window[0] for t in xs], ys, linewidth=1.3, label=name)
         ax.set_xlim(0, window[1] - window[0])
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, u=unit: fmt_unit(u, v)))
@@ -538,8 +546,9 @@ def draw(dash: dict, panels: list, results: dict, window, out: Path, width_px: i
         ax.grid(True, color="#eee")
         for s in ("top", "right"):
             ax.spines[s].set_visible(False)
-        if len(series) <= 12:
-            ax.legend(fontsize=7, loc="upper left", frameon=False, ncol=2 if len(series) > 4 else 1)
+        if len(series) <= 40:
+            ax.legend(fontsize=6 if len(series) > 12 else 7, loc="upper left", frameon=False,
+                      ncol=1 if len(series) <= 4 else 2 if len(series) <= 12 else 3)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi, facecolor=fig.get_facecolor())
     plt.close(fig)
@@ -594,7 +603,7 @@ def main() -> int:
 
     dash = load_dashboard(args.dashboard)  # fail early on a bad dashboard
     panels = flat_panels(dash.get("panels") or [])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: children ended
     children = Children()
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rds-dashboard-") as tmp:
