@@ -1,17 +1,30 @@
 //! `rds-demo [--repository zenodo|inveniordm|dataverse] [--keep-running] [--large-mib N]
-//! [--no-progress]`; run it through
+//! [--no-progress] [--prometheus-targets FILE]`; run it through
 //! `cargo xtask demo`, which builds the connector binaries first.
+//!
+//! `--prometheus-targets FILE` writes a Prometheus `file_sd` target list of both connectors
+//! (with the labels a ServiceMonitor adds) once the stack is up, so a local Prometheus can
+//! scrape the flow; docs/dashboard/render.py uses it to render the dashboard from real data.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use rds_demo::stack::Connector;
 use rds_demo::{Demo, DemoOptions, Repository};
 
 const USAGE: &str =
-    "usage: rds-demo [--repository zenodo|inveniordm|dataverse] [--keep-running] [--large-mib N] [--no-progress]";
+    "usage: rds-demo [--repository zenodo|inveniordm|dataverse] [--keep-running] [--large-mib N] [--no-progress] [--prometheus-targets FILE]";
 
-fn parse() -> Result<(DemoOptions, bool), String> {
+struct Cli {
+    opts: DemoOptions,
+    keep: bool,
+    targets: Option<PathBuf>,
+}
+
+fn parse() -> Result<Cli, String> {
     let mut opts = DemoOptions::default();
     let mut keep = false;
+    let mut targets = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -30,16 +43,51 @@ fn parse() -> Result<(DemoOptions, bool), String> {
                     .and_then(|v| v.parse().ok())
                     .ok_or("--large-mib takes a number of MiB")?;
             }
+            "--prometheus-targets" => {
+                targets = Some(
+                    args.next()
+                        .map(PathBuf::from)
+                        .ok_or("--prometheus-targets takes a file name")?,
+                );
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
-    Ok((opts, keep))
+    Ok(Cli {
+        opts,
+        keep,
+        targets,
+    })
+}
+
+/// A Prometheus `file_sd` list of the connectors, labelled as the chart's ServiceMonitor
+/// labels them (namespace, service = job, pod), so dashboard queries match unchanged.
+fn prometheus_targets(connectors: &[&Connector]) -> String {
+    let groups: Vec<serde_json::Value> = connectors
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "targets": [c.url.trim_start_matches("http://")],
+                "labels": {
+                    "namespace": "demo",
+                    "service": c.name,
+                    "job": c.name,
+                    "pod": format!("{}-0", c.name),
+                },
+            })
+        })
+        .collect();
+    serde_json::Value::Array(groups).to_string()
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (opts, keep) = match parse() {
+    let Cli {
+        opts,
+        keep,
+        targets,
+    } = match parse() {
         Ok(p) => p,
         Err(msg) => {
             eprintln!("{msg}");
@@ -59,6 +107,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &targets {
+        let s = &demo.stack;
+        if let Err(e) = std::fs::write(path, prometheus_targets(&[&s.owncloud, &s.metadata])) {
+            eprintln!("cannot write {}: {e}", path.display());
+            demo.stop().await;
+            return ExitCode::FAILURE;
+        }
+    }
     let result = demo.run_flow(opts.progress).await;
     let ok = match &result {
         Ok(report) => {
