@@ -157,15 +157,17 @@ groups:
         annotations:
           summary: {{ printf `a transfer with {{ $labels.upstream }} failed checksum verification in %s ({{ $labels.service }})` $r.checksumMismatch.window | quote }}
           description: "Data integrity: the provider's checksum differed from the bytes the connector streamed, and the transfer was reported failed. Read the transfer log lines (request id, file); check the provider and any proxy between for corruption or truncation."
+      {{- /* Probes and scrapes are no answers to RDS: /ready is 503 while registering. */}}
+      {{- $api := printf `%s, route!~"/health|/ready|/metrics"` $s }}
       - alert: RdsConnector5xxRising
         expr: |
           (
-            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $s -}}, status=~"5.."}[5m]))
+            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $api -}}, status=~"5.."}[5m]))
           /
-            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $s -}} }[5m]))
+            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $api -}} }[5m]))
           ) > {{ $r.http5xx.ratio }}
           and
-            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $s -}} }[5m])) > {{ $r.http5xx.minRate }}
+            sum by (namespace, service) (rate(connector_http_requests_total{ {{- $api -}} }[5m])) > {{ $r.http5xx.minRate }}
         for: {{ $r.http5xx.for }}
         labels:
           severity: {{ $r.http5xx.severity }}
@@ -200,9 +202,9 @@ construction. Each panel: title, unit, then pairs of (PromQL, legend). uid rds-<
     (printf $q "0.5" "direction" "connector_transfer_size_bytes" $f $ri) "p50 {{direction}}"
     (printf $q "0.95" "direction" "connector_transfer_size_bytes" $f $ri) "p95 {{direction}}")
   (list "Requests by status class" "reqps"
-    (printf `sum(rate(connector_http_requests_total{%s, status=~"2.."}[%s]))` $f $ri) "2xx"
-    (printf `sum(rate(connector_http_requests_total{%s, status=~"4.."}[%s]))` $f $ri) "4xx"
-    (printf `sum(rate(connector_http_requests_total{%s, status=~"5.."}[%s]))` $f $ri) "5xx")
+    (printf `sum(rate(connector_http_requests_total{%s, route!~"/health|/ready|/metrics", status=~"2.."}[%s]))` $f $ri) "2xx"
+    (printf `sum(rate(connector_http_requests_total{%s, route!~"/health|/ready|/metrics", status=~"4.."}[%s]))` $f $ri) "4xx"
+    (printf `sum(rate(connector_http_requests_total{%s, route!~"/health|/ready|/metrics", status=~"5.."}[%s]))` $f $ri) "5xx")
   (list "Request latency p95 by route" "s"
     (printf $q "0.95" "route" "connector_http_request_duration_seconds" $f $ri) "{{route}}")
   (list "Upstream calls by outcome" "reqps"
