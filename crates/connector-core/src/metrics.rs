@@ -61,58 +61,51 @@ fn defined<T>(metric: prometheus::Result<T>) -> T {
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let registry = Registry::new();
-    let requests = IntCounterVec::new(
+    let requests = defined(IntCounterVec::new(
         Opts::new(
             "connector_http_requests_total",
             "Requests served, by route, method and status",
         ),
         &["route", "method", "status"],
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let request_seconds = HistogramVec::new(
+    ));
+    let request_seconds = defined(HistogramVec::new(
         HistogramOpts::new(
             "connector_http_request_duration_seconds",
             "Time to the response head, by route and method",
         )
         .buckets(BUCKETS.to_vec()),
         &["route", "method"],
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let upstream = IntCounterVec::new(
+    ));
+    let upstream = defined(IntCounterVec::new(
         Opts::new(
             "connector_upstream_requests_total",
             "Outbound calls, by upstream and outcome",
         ),
         &["upstream", "outcome"],
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let upstream_seconds = HistogramVec::new(
+    ));
+    let upstream_seconds = defined(HistogramVec::new(
         HistogramOpts::new(
             "connector_upstream_request_duration_seconds",
             "Time to the upstream answer's head, by upstream",
         )
         .buckets(BUCKETS.to_vec()),
         &["upstream"],
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let registered = IntGauge::new(
+    ));
+    let registered = defined(IntGauge::new(
         "connector_registered",
         "1 once the Token Storage accepted the registration (or registration is off)",
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let circuit = IntGaugeVec::new(
+    ));
+    let circuit = defined(IntGaugeVec::new(
         Opts::new(
             "connector_upstream_circuit_state",
             "1 for the current state of each upstream's circuit breaker (closed, open, half_open)",
         ),
         &["upstream", "state"],
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
-    let reregistrations = IntCounter::new(
+    ));
+    let reregistrations = defined(IntCounter::new(
         "connector_reregistrations_total",
         "Registrations repeated because the Token Storage had lost ours (e.g. it restarted)",
-    )
-    .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+    ));
     let info = defined(IntGaugeVec::new(
         Opts::new(
             "connector_info",

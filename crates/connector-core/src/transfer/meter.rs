@@ -12,12 +12,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::ConnectorError;
-use crate::metrics::TransferSeries;
+use crate::metrics::{TransferSeries, DIRECTIONS, OUTCOMES};
 use crate::transfer::digest::ChecksumMismatch;
 
 /// From this declared size on, a transfer's start and end are logged at INFO.
 pub const LONG_TRANSFER_BYTES: u64 = 64 * 1024 * 1024;
 
+/// An event at INFO when `loud`, else at DEBUG (tracing's levels are fixed per call site).
+macro_rules! info_if {
+    ($loud:expr, $($event:tt)+) => {
+        if $loud {
+            tracing::info!($($event)+)
+        } else {
+            tracing::debug!($($event)+)
+        }
+    };
+}
+
+/// In the order of [`DIRECTIONS`], which holds the labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {
     /// Provider to caller.
@@ -28,14 +40,11 @@ pub(crate) enum Direction {
 
 impl Direction {
     fn label(self) -> &'static str {
-        match self {
-            Direction::Download => "download",
-            Direction::Upload => "upload",
-        }
+        DIRECTIONS[self as usize]
     }
 }
 
-/// How a transfer ended (labels in [`crate::metrics::OUTCOMES`]).
+/// How a transfer ended; in the order of [`OUTCOMES`], which holds the labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Completed,
@@ -53,14 +62,7 @@ pub(crate) enum Outcome {
 
 impl Outcome {
     fn label(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::ClientBrokeOff => "client_broke_off",
-            Outcome::ProviderFailed => "provider_failed",
-            Outcome::Stalled => "stalled",
-            Outcome::ChecksumMismatch => "checksum_mismatch",
-            Outcome::Refused => "refused",
-        }
+        OUTCOMES[self as usize]
     }
 
     /// The outcome of a transfer the provider side ended with `err`.
@@ -135,11 +137,8 @@ impl Meter {
         };
         meter.span.in_scope(|| {
             let (direction, upstream) = (direction.label(), upstream);
-            if meter.loud.load(Ordering::Relaxed) {
-                tracing::info!(direction, upstream, declared, "transfer started");
-            } else {
-                tracing::debug!(direction, upstream, declared, "transfer started");
-            }
+            let loud = meter.loud.load(Ordering::Relaxed);
+            info_if!(loud, direction, upstream, declared, "transfer started");
         });
         meter
     }
@@ -218,10 +217,10 @@ impl Meter {
         }
         let (elapsed_s, mib_per_s) = self.pace(bytes);
         let (direction, upstream) = (self.direction.label(), self.upstream);
-        let outcome = outcome.label();
+        let (failed, outcome) = (outcome != Outcome::Completed, outcome.label());
         let declared = self.declared;
         self.span.in_scope(|| {
-            if outcome != "completed" {
+            if failed {
                 tracing::warn!(
                     direction,
                     upstream,
@@ -233,18 +232,9 @@ impl Meter {
                     why,
                     "transfer failed"
                 );
-            } else if self.loud.load(Ordering::Relaxed) {
-                tracing::info!(
-                    direction,
-                    upstream,
-                    outcome,
-                    bytes,
-                    elapsed_s,
-                    mib_per_s,
-                    "transfer ended"
-                );
             } else {
-                tracing::debug!(
+                info_if!(
+                    self.loud.load(Ordering::Relaxed),
                     direction,
                     upstream,
                     outcome,
@@ -268,6 +258,36 @@ impl Drop for Meter {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The labels are looked up by variant order: the two lists must stay aligned.
+    #[test]
+    fn each_variant_has_its_own_label() {
+        use Outcome::*;
+        let outcomes = [
+            Completed,
+            ClientBrokeOff,
+            ProviderFailed,
+            Stalled,
+            ChecksumMismatch,
+            Refused,
+        ];
+        let labels: Vec<&str> = outcomes.iter().map(|o| o.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "completed",
+                "client_broke_off",
+                "provider_failed",
+                "stalled",
+                "checksum_mismatch",
+                "refused"
+            ]
+        );
+        assert_eq!(
+            [Direction::Download.label(), Direction::Upload.label()],
+            ["download", "upload"]
+        );
+    }
 
     #[test]
     fn errors_map_to_the_outcome_an_operator_acts_on() {
