@@ -9,41 +9,15 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use connector_core::server::RunningConnector;
-use connector_core::{CommonConfig, ConnectorSpec};
-use owncloud_connector::config::OwncloudConfig;
-use owncloud_connector::Owncloud;
 use owncloud_emulator::WebDavServer;
 use test_support::faulty::{pattern_sha256, FaultyUpstream, Mode};
 use test_support::paced::{read_answer, PacedForm};
 
-use common::{sha256_body, sha256_file, TOKEN, USER};
+use common::{sha256_body, sha256_file, shrunk_connector, shrunk_user_id, TOKEN, USER};
 
-const IDLE_SECS: u64 = 1;
+const IDLE_SECS: u64 = common::SHRUNK_IDLE_SECS;
 /// Far more than any healthy step takes, far less than a hang.
 const CUT_WITHIN: Duration = Duration::from_secs(15);
-
-async fn connector(base_url: String) -> RunningConnector {
-    let common = CommonConfig {
-        listen_addr: "127.0.0.1:0".parse().unwrap(),
-        connect_timeout_secs: 2,
-        response_timeout_secs: 10,
-        idle_timeout_secs: IDLE_SECS,
-        ..Default::default()
-    };
-    let cfg = OwncloudConfig {
-        owncloud_installation_url: Some(base_url),
-        efss_system: Some("owncloud".into()),
-        servicename: Some("x".into()),
-        ..Default::default()
-    };
-    let built = Owncloud::build(&common, cfg).unwrap();
-    connector_core::server::start(common, built).await.unwrap()
-}
-
-fn user_id() -> String {
-    format!("port-owncloud-x://{USER}:{TOKEN}")
-}
 
 /// Every file under `dir`, hidden ones included (temporary upload names).
 fn all_files(dir: &Path) -> Vec<String> {
@@ -64,10 +38,10 @@ fn all_files(dir: &Path) -> Vec<String> {
 async fn a_steady_upload_longer_than_the_idle_timeout_arrives_whole() {
     let dir = tempfile::tempdir().unwrap();
     let dav = WebDavServer::start(dir.path(), USER, TOKEN).await.unwrap();
-    let conn = connector(dav.base_url()).await;
+    let conn = shrunk_connector(dav.base_url()).await;
     // 2 MB in 100 KB pieces every 250 ms: about 5 s, five times the idle timeout.
     let len = 2_000_000;
-    let uid = user_id();
+    let uid = shrunk_user_id();
     let form = PacedForm::new(
         &[("userId", &uid), ("filepath", "/slow/steady.bin")],
         "steady.bin",
@@ -103,10 +77,10 @@ async fn a_steady_download_to_a_slow_reader_arrives_whole() {
     let dir = tempfile::tempdir().unwrap();
     common::write_big(&dir.path().join("f.bin"), 2_000_000);
     let dav = WebDavServer::start(dir.path(), USER, TOKEN).await.unwrap();
-    let conn = connector(dav.base_url()).await;
+    let conn = shrunk_connector(dav.base_url()).await;
     let mut resp = reqwest::Client::new()
         .get(format!("http://{}/storage/file", conn.addr()))
-        .json(&serde_json::json!({"userId": user_id(), "filepath": "/f.bin"}))
+        .json(&serde_json::json!({"userId": shrunk_user_id(), "filepath": "/f.bin"}))
         .send()
         .await
         .unwrap();
@@ -138,10 +112,10 @@ async fn a_trickling_provider_that_keeps_moving_is_not_cut() {
     })
     .await
     .unwrap();
-    let conn = connector(up.url()).await;
+    let conn = shrunk_connector(up.url()).await;
     let resp = reqwest::Client::new()
         .get(format!("http://{}/storage/file", conn.addr()))
-        .json(&serde_json::json!({"userId": user_id(), "filepath": "/t.bin"}))
+        .json(&serde_json::json!({"userId": shrunk_user_id(), "filepath": "/t.bin"}))
         .send()
         .await
         .unwrap();
@@ -155,8 +129,8 @@ async fn a_trickling_provider_that_keeps_moving_is_not_cut() {
 async fn a_caller_that_stops_sending_is_cut_and_nothing_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let dav = WebDavServer::start(dir.path(), USER, TOKEN).await.unwrap();
-    let conn = connector(dav.base_url()).await;
-    let uid = user_id();
+    let conn = shrunk_connector(dav.base_url()).await;
+    let uid = shrunk_user_id();
     let form = PacedForm::new(
         &[("userId", &uid), ("filepath", "/stalled.bin")],
         "stalled.bin",
@@ -196,8 +170,8 @@ async fn a_provider_that_stops_taking_the_upload_is_cut() {
         content_type: "application/xml".into(),
         body: b"<?xml version=\"1.0\"?><d:error xmlns:d=\"DAV:\"/>".to_vec(),
     }]);
-    let conn = connector(up.url()).await;
-    let uid = user_id();
+    let conn = shrunk_connector(up.url()).await;
+    let uid = shrunk_user_id();
     // More than the socket buffers on the way hold; below any chunking threshold.
     let len = 24 * 1024 * 1024;
     let form = PacedForm::new(
@@ -225,10 +199,10 @@ async fn a_caller_that_stops_reading_a_download_is_cut() {
     let size = 64 * 1024 * 1024;
     common::write_big(&dir.path().join("big.bin"), size);
     let dav = WebDavServer::start(dir.path(), USER, TOKEN).await.unwrap();
-    let conn = connector(dav.base_url()).await;
+    let conn = shrunk_connector(dav.base_url()).await;
     let mut resp = reqwest::Client::new()
         .get(format!("http://{}/storage/file", conn.addr()))
-        .json(&serde_json::json!({"userId": user_id(), "filepath": "/big.bin"}))
+        .json(&serde_json::json!({"userId": shrunk_user_id(), "filepath": "/big.bin"}))
         .send()
         .await
         .unwrap();
@@ -264,10 +238,10 @@ async fn a_provider_that_stalls_mid_download_is_cut() {
     })
     .await
     .unwrap();
-    let conn = connector(up.url()).await;
+    let conn = shrunk_connector(up.url()).await;
     let resp = reqwest::Client::new()
         .get(format!("http://{}/storage/file", conn.addr()))
-        .json(&serde_json::json!({"userId": user_id(), "filepath": "/s.bin"}))
+        .json(&serde_json::json!({"userId": shrunk_user_id(), "filepath": "/s.bin"}))
         .send()
         .await
         .unwrap();

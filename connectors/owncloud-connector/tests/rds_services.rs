@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use test_support::metrics::Scrape;
 use test_support::token_storage::TokenStorage;
 use tokio::process::{Child, Command};
 
@@ -330,30 +331,24 @@ async fn a_lost_registration_shows_as_unregistered_until_it_is_back() {
         &[("REGISTRATION_CHECK_SECS", "1")],
     )
     .await;
-    let gauge = || async {
-        let text = reqwest::get(format!("{}/metrics", p.base))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        test_support::metrics::Scrape::parse(&text).get("connector_registered", &[])
-    };
-    assert_eq!(gauge().await, Some(1.0));
+    let registered = || async { Scrape::of(&p.base).await.get("connector_registered", &[]) };
+    assert_eq!(registered().await, Some(1.0));
     ts.reject_registrations(true);
     ts.restart();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while gauge().await != Some(0.0) {
-        assert!(Instant::now() < deadline, "still shown as registered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    shows_registered(&p.base, 0.0, "still shown as registered").await;
     ts.reject_registrations(false);
     eventually("registered again", || ts.services().len() == 1).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while gauge().await != Some(1.0) {
-        assert!(Instant::now() < deadline, "never shown as registered again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    shows_registered(&p.base, 1.0, "never shown as registered again").await;
     p.stop().await;
     ts.stop().await;
+}
+
+/// Waits (at most 20 s, else fails with `what`) until `/metrics` at `base` shows
+/// `connector_registered` at `want`.
+async fn shows_registered(base: &str, want: f64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Scrape::of(base).await.get("connector_registered", &[]) != Some(want) {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

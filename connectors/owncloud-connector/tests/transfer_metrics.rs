@@ -13,41 +13,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use connector_core::server::RunningConnector;
-use connector_core::{CommonConfig, ConnectorSpec};
-use owncloud_connector::config::OwncloudConfig;
-use owncloud_connector::Owncloud;
 use owncloud_emulator::{Fault, FaultKind, WebDavServer};
 use test_support::faulty::{FaultyUpstream, Mode};
 use test_support::logs::Logs;
 use test_support::metrics::Scrape;
 use test_support::paced::{read_answer, PacedForm};
 
-use common::{TOKEN, USER};
+use common::{shrunk_connector, shrunk_user_id, TOKEN, USER};
 
 const WITHIN: Duration = Duration::from_secs(20);
-
-async fn connector(base_url: String) -> RunningConnector {
-    let common = CommonConfig {
-        listen_addr: "127.0.0.1:0".parse().unwrap(),
-        connect_timeout_secs: 2,
-        response_timeout_secs: 10,
-        idle_timeout_secs: 1,
-        transfer_progress_secs: 1,
-        ..Default::default()
-    };
-    let cfg = OwncloudConfig {
-        owncloud_installation_url: Some(base_url),
-        efss_system: Some("owncloud".into()),
-        servicename: Some("x".into()),
-        ..Default::default()
-    };
-    let built = Owncloud::build(&common, cfg).unwrap();
-    connector_core::server::start(common, built).await.unwrap()
-}
-
-fn user_id() -> String {
-    format!("port-owncloud-x://{USER}:{TOKEN}")
-}
 
 /// The transfer series of the `webdav` upstream in one direction, between two scrapes.
 struct Delta<'a> {
@@ -102,10 +76,28 @@ async fn settled<'a>(
     }
 }
 
+/// An upload of `len` pattern bytes to `/<name>`, sent as the test paces it.
+fn upload_form(uid: &str, name: &str, len: u64) -> PacedForm {
+    PacedForm::new(
+        &[("userId", uid), ("filepath", &format!("/{name}"))],
+        name,
+        len,
+    )
+}
+
+async fn post(conn: &RunningConnector, form: &PacedForm) -> reqwest::Response {
+    form.post(
+        &reqwest::Client::new(),
+        &format!("{}/storage/file", conn.url()),
+    )
+    .await
+    .unwrap()
+}
+
 async fn get_file(conn: &RunningConnector, path: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(format!("{}/storage/file", conn.url()))
-        .json(&serde_json::json!({"userId": user_id(), "filepath": path}))
+        .json(&serde_json::json!({"userId": shrunk_user_id(), "filepath": path}))
         .send()
         .await
         .unwrap()
@@ -117,8 +109,8 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     let dir = tempfile::tempdir().unwrap();
     common::write_big(&dir.path().join("big.bin"), 64 * 1024 * 1024);
     let dav = WebDavServer::start(dir.path(), USER, TOKEN).await.unwrap();
-    let conn = connector(dav.base_url()).await;
-    let uid = user_id();
+    let conn = shrunk_connector(dav.base_url()).await;
+    let uid = shrunk_user_id();
 
     // A fresh connector shows every transfer series at 0.
     let fresh = Scrape::of(&conn.url()).await;
@@ -139,19 +131,8 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     // 1. An upload paced over about 3 s: completed, every byte counted, progress logged.
     let len = 1_500_000;
     let before = Scrape::of(&conn.url()).await;
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filepath", "/paced.bin")],
-        "paced.bin",
-        len,
-    )
-    .pace(50_000, Duration::from_millis(100));
-    let resp = form
-        .post(
-            &reqwest::Client::new(),
-            &format!("{}/storage/file", conn.url()),
-        )
-        .await
-        .unwrap();
+    let form = upload_form(&uid, "paced.bin", len).pace(50_000, Duration::from_millis(100));
+    let resp = post(&conn, &form).await;
     assert_eq!(resp.status(), 200);
     let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
     let d = settled(&conn, &before, "upload").await;
@@ -204,11 +185,7 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
 
     // 3. A caller that stops sending: 408, stalled.
     let before = Scrape::of(&conn.url()).await;
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filepath", "/stalled.bin")],
-        "stalled.bin",
-        4_000_000,
-    );
+    let form = upload_form(&uid, "stalled.bin", 4_000_000);
     let mut stream = form
         .send_stalling(conn.addr(), "POST", "/storage/file", 1_000_000)
         .await
@@ -224,11 +201,7 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
 
     // 4. A caller that closes the connection mid-upload: broken off.
     let before = Scrape::of(&conn.url()).await;
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filepath", "/gone.bin")],
-        "gone.bin",
-        4_000_000,
-    );
+    let form = upload_form(&uid, "gone.bin", 4_000_000);
     let stream = form
         .send_stalling(conn.addr(), "POST", "/storage/file", 500_000)
         .await
@@ -268,18 +241,8 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     assert_eq!(d.outcomes(), [("checksum_mismatch", 1.0)]);
     let before = Scrape::of(&conn.url()).await;
     dav.inject(Fault::of("PUT", FaultKind::FlipStored));
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filepath", "/flipped.bin")],
-        "flipped.bin",
-        10_000,
-    );
-    let resp = form
-        .post(
-            &reqwest::Client::new(),
-            &format!("{}/storage/file", conn.url()),
-        )
-        .await
-        .unwrap();
+    let form = upload_form(&uid, "flipped.bin", 10_000);
+    let resp = post(&conn, &form).await;
     assert_eq!(resp.status(), 502);
     let d = settled(&conn, &before, "upload").await;
     assert_eq!(d.outcomes(), [("checksum_mismatch", 1.0)]);
@@ -292,7 +255,7 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     })
     .await
     .unwrap();
-    let conn = connector(up.url()).await;
+    let conn = shrunk_connector(up.url()).await;
     let before = Scrape::of(&conn.url()).await;
     let resp = get_file(&conn, "/s.bin").await;
     assert_eq!(resp.status(), 200);
@@ -324,6 +287,23 @@ async fn transfers_are_counted_by_outcome_and_long_ones_log_progress() {
     );
     assert!(failed.iter().all(|l| l.contains(" WARN ")), "{failed:#?}");
     println!("{}", failed.join("\n"));
+    // Starts at INFO from LONG_TRANSFER_BYTES declared (the 64 MiB downloads), at DEBUG below.
+    let started = |level: &str, declared: &str| {
+        text.lines()
+            .any(|l| l.contains("transfer started") && l.contains(level) && l.contains(declared))
+    };
+    assert!(
+        started(" INFO ", "declared=67108864"),
+        "a large start at INFO"
+    );
+    assert!(
+        started(" DEBUG ", "declared=1500000"),
+        "a small start at DEBUG"
+    );
+    assert!(
+        !started(" INFO ", "declared=1500000"),
+        "a small start at DEBUG only"
+    );
     let end = Scrape::of(&conn.url()).await;
     for direction in ["download", "upload"] {
         assert_eq!(

@@ -60,21 +60,9 @@ async fn a_steady_upload_longer_than_the_idle_timeout_arrives_whole() {
 async fn a_caller_that_stops_sending_is_cut_and_nothing_is_stored() {
     let env = start_with(shrunk()).await;
     let id = env.create(sample_crate()).await;
-    let uid = user_id();
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filename", "stalled.bin")],
-        "stalled.bin",
-        4_000_000,
-    );
-    let mut stream = form
-        .send_stalling(
-            env.conn.addr(),
-            "POST",
-            &format!("/metadata/project/{id}/files"),
-            1_500_000,
-        )
-        .await
-        .unwrap();
+    let mut stream = env
+        .stall_upload(id, "stalled.bin", 4_000_000, 1_500_000)
+        .await;
     let (status, body) = tokio::time::timeout(CUT_WITHIN, read_answer(&mut stream))
         .await
         .expect("a stalled upload is answered, not held")

@@ -7,10 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{bytes, local, sample_crate, start_with, user_id};
+use common::{bytes, local, sample_crate, start_with};
 use connector_core::CommonConfig;
 use test_support::metrics::Scrape;
-use test_support::paced::{read_answer, PacedForm};
+use test_support::paced::read_answer;
 
 const LABELS: [(&str, &str); 2] = [("upstream", "zenodo"), ("direction", "upload")];
 
@@ -70,21 +70,9 @@ async fn deposit_uploads_are_counted_by_outcome() {
     );
 
     let before = Scrape::of(&base).await;
-    let uid = user_id();
-    let form = PacedForm::new(
-        &[("userId", &uid), ("filename", "stalled.bin")],
-        "stalled.bin",
-        4_000_000,
-    );
-    let mut stream = form
-        .send_stalling(
-            env.conn.addr(),
-            "POST",
-            &format!("/metadata/project/{id}/files"),
-            1_000_000,
-        )
-        .await
-        .unwrap();
+    let mut stream = env
+        .stall_upload(id, "stalled.bin", 4_000_000, 1_000_000)
+        .await;
     let (status, _) = tokio::time::timeout(Duration::from_secs(20), read_answer(&mut stream))
         .await
         .unwrap()

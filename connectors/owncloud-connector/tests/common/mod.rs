@@ -33,6 +33,36 @@ pub const SPECIAL_NAMES: &[&str] = &[
 /// 50 MB, a size that would hurt if it were buffered.
 pub const BIG_SIZE: usize = 50 * 1024 * 1024;
 
+/// The idle timeout (and progress interval) of [`shrunk_connector`]: long behaviour is
+/// tested by pacing transfers over several of these.
+pub const SHRUNK_IDLE_SECS: u64 = 1;
+
+/// The connector in process in front of `base_url`, its idle timeout and progress
+/// interval shrunk to [`SHRUNK_IDLE_SECS`]; service name `x` (see [`shrunk_user_id`]).
+pub async fn shrunk_connector(base_url: String) -> RunningConnector {
+    let common = CommonConfig {
+        listen_addr: "127.0.0.1:0".parse().unwrap(),
+        connect_timeout_secs: 2,
+        response_timeout_secs: 10,
+        idle_timeout_secs: SHRUNK_IDLE_SECS,
+        transfer_progress_secs: SHRUNK_IDLE_SECS,
+        ..Default::default()
+    };
+    let cfg = OwncloudConfig {
+        owncloud_installation_url: Some(base_url),
+        efss_system: Some("owncloud".into()),
+        servicename: Some("x".into()),
+        ..Default::default()
+    };
+    let built = Owncloud::build(&common, cfg).unwrap();
+    connector_core::server::start(common, built).await.unwrap()
+}
+
+/// The userId of [`shrunk_connector`]'s service with the test user's token.
+pub fn shrunk_user_id() -> String {
+    format!("port-owncloud-x://{USER}:{TOKEN}")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Efss {
     Owncloud,

@@ -110,6 +110,31 @@ impl Env {
         self.upload_part(project, filename, part).await
     }
 
+    /// A caller that stalls: the head and the first `sent` of `len` bytes of an upload of
+    /// `filename`, then nothing more on the connection (read its answer from it).
+    pub async fn stall_upload(
+        &self,
+        project: u64,
+        filename: &str,
+        len: u64,
+        sent: u64,
+    ) -> tokio::net::TcpStream {
+        let uid = user_id();
+        test_support::paced::PacedForm::new(
+            &[("userId", &uid), ("filename", filename)],
+            filename,
+            len,
+        )
+        .send_stalling(
+            self.conn.addr(),
+            "POST",
+            &format!("/metadata/project/{project}/files"),
+            sent,
+        )
+        .await
+        .unwrap()
+    }
+
     /// An upload whose length nobody knows beforehand: a streamed part, sent chunked.
     pub async fn upload_chunked(&self, project: u64, filename: &str, content: Vec<u8>) -> u16 {
         let chunks = content
