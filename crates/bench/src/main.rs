@@ -28,11 +28,13 @@ use crate::report::{Results, Section};
 use crate::stack::Stack;
 
 const USAGE: &str = "usage: rds-bench [--quick] [--out DIR] [--only 1,2,3,4,5,6,7] [--reps N]\n\
+                     [--conc 1,16,64]\n\
   --quick   small sizes, one or two repetitions (a smoke run); writes to target/bench-quick/\n\
   --reps    repetitions of each transfer and load point (default 5 and 3; quick 2 and 1)\n\
   --out     where benchmarks.md and bench/*.svg go (default docs/)\n\
   --only    run only these scenarios (1 download, 2 upload, 3 listing, 4 small requests,\n\
-            5 export flow, 6 footprint, 7 soak: RDS_SOAK_GIB GiB per transfer, default 20)";
+            5 export flow, 6 footprint, 7 soak: RDS_SOAK_GIB GiB per transfer, default 20)\n\
+  --conc    only these load points of scenario 4 (default 1,16,64), to profile one quickly";
 
 /// Sizes and repetitions of one run.
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct Opts {
     pub quick: bool,
     pub out: PathBuf,
     pub only: Option<Vec<u32>>,
+    /// Scenario 4's load points, if not all.
+    pub concurrency: Option<Vec<u32>>,
     pub transfer_bytes: u64,
     pub transfer_reps: usize,
     pub listing_reps: usize,
@@ -53,7 +57,8 @@ pub struct Opts {
 
 impl Opts {
     fn parse() -> Result<Self> {
-        let (mut quick, mut out, mut only, mut reps) = (false, None, None, None);
+        let (mut quick, mut out, mut only, mut reps, mut concurrency) =
+            (false, None, None, None, None);
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -64,6 +69,12 @@ impl Opts {
                     let nums: Result<Vec<u32>, _> =
                         list.split(',').map(|n| n.trim().parse()).collect();
                     only = Some(nums.context("--only takes numbers 1 to 7")?);
+                }
+                "--conc" => {
+                    let list = args.next().context("--conc takes a list like 16,64")?;
+                    let nums: Result<Vec<u32>, _> =
+                        list.split(',').map(|n| n.trim().parse()).collect();
+                    concurrency = Some(nums.context("--conc takes numbers")?);
                 }
                 "--reps" => {
                     let n = args.next().context("--reps takes a number")?;
@@ -87,6 +98,7 @@ impl Opts {
                 quick,
                 out,
                 only,
+                concurrency,
                 transfer_bytes: 32 << 20,
                 transfer_reps: 2,
                 listing_reps: 2,
@@ -102,6 +114,7 @@ impl Opts {
                 quick,
                 out,
                 only,
+                concurrency,
                 transfer_bytes: GIB,
                 transfer_reps: 5,
                 listing_reps: 7,

@@ -161,6 +161,10 @@ impl Providers {
             ),
             ("LOGLEVEL", "INFO".to_owned()),
         ]
+        .into_iter()
+        // The worker count, to compare with nginx's one worker (default: one per core).
+        .chain(std::env::var("WORKERS").ok().map(|n| ("WORKERS", n)))
+        .collect()
     }
 
     /// The environment of the ownCloud connector.

@@ -1,4 +1,5 @@
-//! Outbound HTTP: one shared reqwest client per upstream, with timeouts and metrics.
+//! Outbound HTTP: a reqwest client per upstream (one per thread, see [`PerThread`]),
+//! with timeouts and metrics.
 //!
 //! Timeouts come in two kinds because transfers can be huge: a *response* deadline (the
 //! whole of a small call; the head of a download; the answer after an upload's last
@@ -7,8 +8,9 @@
 //! reqwest's own `read_timeout` is not used: for an upload it runs from the request's
 //! start until the answer's head, so it would cap the whole transfer.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -55,10 +57,10 @@ pub enum HttpSetupError {
 }
 
 /// A client for one upstream (a provider, the Token Storage, the port service), labelled
-/// for the metrics. Cheap to clone: reqwest's client is a handle to a shared pool.
+/// for the metrics. Cheap to clone: the clones share their pools and breaker.
 #[derive(Clone, Debug)]
 pub struct Upstream {
-    client: Client,
+    clients: PerThread,
     name: &'static str,
     response_timeout: Duration,
     idle_timeout: Duration,
@@ -67,37 +69,31 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(name: &'static str, settings: &HttpSettings) -> Result<Self, HttpSetupError> {
-        let mut builder = Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            // Redirects could carry our Authorization header to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .use_rustls_tls();
-        if !settings.verify_tls {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        if let Some(path) = &settings.extra_ca_file {
-            let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
-                path: path.clone(),
-                source,
-            })?;
-            let certs = Certificate::from_pem_bundle(&pem)
-                .map_err(|_| HttpSetupError::CaPem(path.clone()))?;
-            if certs.is_empty() {
-                return Err(HttpSetupError::CaPem(path.clone()));
+        let extra_roots = match &settings.extra_ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaFile {
+                    path: path.clone(),
+                    source,
+                })?;
+                let certs = Certificate::from_pem_bundle(&pem)
+                    .map_err(|_| HttpSetupError::CaPem(path.clone()))?;
+                if certs.is_empty() {
+                    return Err(HttpSetupError::CaPem(path.clone()));
+                }
+                certs
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| HttpSetupError::Build(e.without_url().to_string()))?;
+            None => Vec::new(),
+        };
+        let recipe = Recipe {
+            user_agent: settings.user_agent.clone(),
+            connect_timeout: settings.connect_timeout,
+            verify_tls: settings.verify_tls,
+            extra_roots,
+        };
+        let clients = PerThread::new(recipe)?;
         metrics::init_upstream(name);
         Ok(Self {
-            client,
+            clients,
             name,
             response_timeout: settings.response_timeout,
             idle_timeout: settings.idle_timeout,
@@ -105,8 +101,9 @@ impl Upstream {
         })
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// This thread's client for the upstream, to build a request with.
+    pub fn client(&self) -> Client {
+        self.clients.get()
     }
 
     pub fn name(&self) -> &'static str {
@@ -344,6 +341,90 @@ impl std::fmt::Display for DisplayNoUrl<'_> {
     }
 }
 
+/// How to build an upstream's client, kept to build one per thread.
+#[derive(Debug)]
+struct Recipe {
+    user_agent: String,
+    connect_timeout: Duration,
+    verify_tls: bool,
+    extra_roots: Vec<Certificate>,
+}
+
+impl Recipe {
+    fn build(&self) -> Result<Client, HttpSetupError> {
+        let mut builder = Client::builder()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            // Redirects could carry our Authorization header to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .use_rustls_tls();
+        if !self.verify_tls {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        for cert in &self.extra_roots {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        builder
+            .build()
+            .map_err(|e| HttpSetupError::Build(e.without_url().to_string()))
+    }
+}
+
+/// One client, so one connection pool, per thread that calls the upstream.
+///
+/// Why: hyper drives a pooled connection on the runtime that opened it, and every actix
+/// worker is a runtime of its own thread. With one client shared by all workers, a
+/// request served by one worker over a connection another opened hands its writes and
+/// its answer across threads: eventfd wake-ups and context switches both ways, the
+/// largest cost of a small request after the socket calls themselves (issue 15). Each
+/// thread's pool keeps a request's I/O on its worker. The client built at start is the
+/// fallback, should a later build fail.
+#[derive(Clone, Debug)]
+struct PerThread {
+    recipe: Arc<Recipe>,
+    shared: Client,
+}
+
+thread_local! {
+    /// This thread's clients, by the recipe they were built from. An entry outlives its
+    /// upstream until the thread next builds a client.
+    static CLIENTS: RefCell<Vec<(Weak<Recipe>, Client)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl PerThread {
+    fn new(recipe: Recipe) -> Result<Self, HttpSetupError> {
+        let shared = recipe.build()?;
+        Ok(Self {
+            recipe: Arc::new(recipe),
+            shared,
+        })
+    }
+
+    fn get(&self) -> Client {
+        CLIENTS
+            .try_with(|clients| {
+                let mut clients = clients.borrow_mut();
+                if let Some((_, c)) = clients
+                    .iter()
+                    .find(|(r, _)| std::ptr::eq(r.as_ptr(), Arc::as_ptr(&self.recipe)))
+                {
+                    return c.clone();
+                }
+                clients.retain(|(r, _)| r.strong_count() > 0);
+                let client = self.recipe.build().unwrap_or_else(|e| {
+                    tracing::warn!("{e}; this thread shares the first client");
+                    self.shared.clone()
+                });
+                clients.push((Arc::downgrade(&self.recipe), client.clone()));
+                client
+            })
+            // The thread is ending (its locals are gone): the shared client still works.
+            .unwrap_or_else(|_| self.shared.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +439,72 @@ mod tests {
             user_agent: "test".into(),
             breaker: BreakerSettings::OFF,
         }
+    }
+
+    /// Answers every request on a connection with an empty 200 and counts connections.
+    async fn counting_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut seen = Vec::new();
+                    while let Ok(n @ 1..) = conn.read(&mut buf).await {
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                            if conn.write_all(ok).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[test]
+    fn each_thread_calls_over_its_own_pool() {
+        use std::sync::atomic::Ordering;
+        let server = tokio::runtime::Runtime::new().unwrap();
+        let (url, accepted) = server.block_on(counting_server());
+        let upstream = Upstream::new("test", &settings(None)).unwrap();
+        // Two threads, each a one-thread runtime like an actix worker, both alive
+        // throughout: with one shared pool the second would reuse the first's connection.
+        let call = |up: &Upstream, url: &str| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            for _ in 0..3 {
+                let status = rt.block_on(up.send(up.client().get(url))).unwrap().status();
+                assert_eq!(status, 200);
+            }
+            rt
+        };
+        std::thread::scope(|s| {
+            let first = s.spawn(|| call(&upstream, &url)).join().unwrap();
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                1,
+                "one thread, one connection"
+            );
+            let second = s.spawn(|| call(&upstream, &url)).join().unwrap();
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                2,
+                "a second thread, its own"
+            );
+            drop((first, second));
+        });
     }
 
     fn sent_authorization(scheme: AuthScheme<'_>, token: &str) -> HeaderValue {
