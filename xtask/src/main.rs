@@ -34,7 +34,8 @@ struct Cli {
 enum Command {
     /// Run the RDS export flow end to end on loopback, with no external service.
     Demo(run::Demo),
-    /// Run the benchmarks (release builds) and write docs/benchmarks.md.
+    /// Run the benchmarks (release builds; `--quick`: a smoke run on the dev build) and
+    /// write docs/benchmarks.md.
     Bench(run::Bench),
     /// Build a container image for each connector (every binary crate under connectors/).
     BuildImages(images::BuildImages),
@@ -45,6 +46,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    forget_cargo_run_env();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => run::demo(&args),
@@ -58,6 +60,27 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo run` gave this process the xtask package's `CARGO_MANIFEST_DIR` and friends. A
+/// cargo started from here would hand them on to build scripts that watch them (ring's
+/// watches `CARGO_MANIFEST_DIR`), so every xtask build, and the next plain `cargo` after
+/// it, rebuilt ring and all that depends on it: minutes of each CI run.
+fn forget_cargo_run_env() {
+    let set_by_cargo_run = |key: &str| {
+        key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                key,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            )
+    };
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_run) {
+            // Single-threaded still: nothing reads the environment concurrently.
+            std::env::remove_var(key);
         }
     }
 }

@@ -47,8 +47,13 @@ pub fn write(opts: &Opts, results: &Results, elapsed: Duration) -> Result<()> {
         vec![
             "run".into(),
             format!(
-                "{} mode, {:.0} s; load generator: {}",
+                "{} mode, {} build, {:.0} s; load generator: {}",
                 if opts.quick { "quick (smoke)" } else { "full" },
+                if cfg!(debug_assertions) {
+                    "dev"
+                } else {
+                    "release"
+                },
                 elapsed.as_secs_f64(),
                 loadgen::version().unwrap_or_else(|| "wrk not installed".into())
             ),

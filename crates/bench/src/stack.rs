@@ -47,6 +47,13 @@ pub struct Connector {
     child: Child,
 }
 
+/// The connectors' `LOGLEVEL`: INFO, one access line per request as deployed, unless the
+/// bench's own environment says otherwise (`LOGLEVEL=WARNING` shows what the line costs;
+/// nginx's access log is off).
+pub fn connector_loglevel() -> String {
+    std::env::var("LOGLEVEL").unwrap_or_else(|_| "INFO".into())
+}
+
 impl Connector {
     /// Spawns `name` with `env` (and nothing else), waits until `/ready` answers 200.
     pub async fn start(name: &str, env: &[(&str, String)], log_dir: &Path) -> Result<Self> {
@@ -159,7 +166,7 @@ impl Providers {
                 "RDS_OAUTH_REDIRECT_URI",
                 "http://127.0.0.1/rds/redirect".to_owned(),
             ),
-            ("LOGLEVEL", "INFO".to_owned()),
+            ("LOGLEVEL", connector_loglevel()),
         ]
         .into_iter()
         // The worker count, to compare with nginx's one worker (default: one per core).

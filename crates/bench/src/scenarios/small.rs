@@ -9,7 +9,7 @@ use crate::http::PROPFIND_BODY;
 use crate::loadgen::{self, Request};
 use crate::refservers::Server;
 use crate::report::{LoadPoint, LoadStats, Results, Section, Target};
-use crate::stack::{Connector, USER, WEBDAV_TOKEN, ZENODO_TOKEN};
+use crate::stack::{connector_loglevel, Connector, USER, WEBDAV_TOKEN, ZENODO_TOKEN};
 use crate::stats::{ratios, Samples};
 use crate::Ctx;
 
@@ -266,12 +266,15 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
             "`{version}`, {secs} s per run, {} run(s) per point; the routes of a point run one \
              after the other in each repetition: direct to the upstream, through nginx \
              `proxy_pass` (the reference proxy: one worker, keep-alive HTTP/1.1 upstream pool, \
-             64 KiB buffers, access log off) and through the connector (one INFO log line per \
-             request). At most 2 load-generator threads, on the same 2 cores as everything \
+             64 KiB buffers, access log off) and through the connector ({}). At most 2 load-generator threads, on the same 2 cores as everything \
              else, shared with other work: req/s is noisy, CPU per request (utime + stime of \
              the hop's process from `/proc/<pid>/stat`, 10 ms ticks, per request) much less. \
              Requests: a folder of 10 files, a 1 KiB file, a list of 5 drafts. Median (min–max).",
-            ctx.opts.load_reps
+            ctx.opts.load_reps,
+            match connector_loglevel().as_str() {
+                "INFO" => "one INFO log line per request".to_owned(),
+                other => format!("`LOGLEVEL={other}`"),
+            }
         ),
         &[
             "request",
