@@ -37,10 +37,6 @@ pub use error::{ConnectorError, Result};
 pub use interface::{FileStorage, Metadata};
 pub use routes::mounted_routes;
 
-/// The allocator every connector binary installs (`#[global_allocator]` in its `main.rs`;
-/// not here, so that test and benchmark processes linking the core keep the system's).
-pub use mimalloc::MiMalloc as Allocator;
-
 /// Exit code for a configuration error found at start (bad value, missing key, or a
 /// registration payload the Token Storage rejected).
 pub const EXIT_CONFIG: u8 = 2;
