@@ -266,9 +266,10 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
             "`{version}`, {secs} s per run, {} run(s) per point; the routes of a point run one \
              after the other in each repetition: direct to the upstream, through nginx \
              `proxy_pass` (the reference proxy: one worker, keep-alive HTTP/1.1 upstream pool, \
-             64 KiB buffers, access log off) and through the connector ({}). At most 2 load-generator threads, on the same 2 cores as everything \
-             else, shared with other work: req/s is noisy, CPU per request (utime + stime of \
-             the hop's process from `/proc/<pid>/stat`, 10 ms ticks, per request) much less. \
+             64 KiB buffers, access log off) and through the connector ({}). At most 2 \
+             load-generator threads, on the same 2 cores as everything else, shared with \
+             other work: req/s is noisy, CPU per request (utime + stime of the hop's process \
+             from `/proc/<pid>/stat`, 10 ms ticks, per request) much less. \
              Requests: a folder of 10 files, a 1 KiB file, a list of 5 drafts. Median (min–max).",
             ctx.opts.load_reps,
             match connector_loglevel().as_str() {
