@@ -69,18 +69,40 @@ fn main() -> ExitCode {
 /// watches `CARGO_MANIFEST_DIR`), so every xtask build, and the next plain `cargo` after
 /// it, rebuilt ring and all that depends on it: minutes of each CI run.
 fn forget_cargo_run_env() {
-    let set_by_cargo_run = |key: &str| {
-        key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_MANIFEST_")
-            || matches!(
-                key,
-                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
-            )
-    };
     for (key, _) in std::env::vars_os() {
         if key.to_str().is_some_and(set_by_cargo_run) {
             // Single-threaded still: nothing reads the environment concurrently.
             std::env::remove_var(key);
+        }
+    }
+}
+
+/// The variables `cargo run` sets for the package it runs; `CARGO` (which cargo) stays.
+fn set_by_cargo_run(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            key,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_run;
+
+    #[test]
+    fn nested_cargo_loses_the_packages_variables_but_not_cargo_itself() {
+        for key in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_PKG_NAME",
+            "CARGO_CRATE_NAME",
+        ] {
+            assert!(set_by_cargo_run(key), "{key}");
+        }
+        for key in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "RUSTFLAGS"] {
+            assert!(!set_by_cargo_run(key), "{key}");
         }
     }
 }

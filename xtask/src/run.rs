@@ -37,10 +37,16 @@ pub fn demo(args: &Demo) -> Result<()> {
 /// are not judged: it takes the dev build the tests already made, sparing CI a release
 /// build of the whole workspace.
 pub fn bench(args: &Bench) -> Result<()> {
-    if args.args.iter().any(|a| a == "--quick") {
-        build_and_exec("debug", &[], "bench", "rds-bench", &args.args)
+    let (profile, flags) = bench_build(&args.args);
+    build_and_exec(profile, flags, "bench", "rds-bench", &args.args)
+}
+
+/// The target folder and cargo flags of the benchmark's build.
+fn bench_build(args: &[String]) -> (&'static str, &'static [&'static str]) {
+    if args.iter().any(|a| a == "--quick") {
+        ("debug", &[])
     } else {
-        build_and_exec("release", &["--release"], "bench", "rds-bench", &args.args)
+        ("release", &["--release"])
     }
 }
 
@@ -77,4 +83,19 @@ fn exec(mut program: Command) -> Result<()> {
     let status = program.status()?;
     anyhow::ensure!(status.success(), "exited with {status}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bench_build;
+
+    #[test]
+    fn only_the_quick_bench_runs_on_the_dev_build() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(bench_build(&args(&["--quick"])), ("debug", &[][..]));
+        assert_eq!(
+            bench_build(&args(&["--only", "4"])),
+            ("release", &["--release"][..])
+        );
+    }
 }

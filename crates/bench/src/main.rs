@@ -56,25 +56,17 @@ pub struct Opts {
 }
 
 impl Opts {
-    fn parse() -> Result<Self> {
+    /// The options in `args` (the program's name already taken off).
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
         let (mut quick, mut out, mut only, mut reps, mut concurrency) =
             (false, None, None, None, None);
-        let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--quick" => quick = true,
                 "--out" => out = Some(PathBuf::from(args.next().context("--out takes a folder")?)),
-                "--only" => {
-                    let list = args.next().context("--only takes a list like 1,3")?;
-                    let nums: Result<Vec<u32>, _> =
-                        list.split(',').map(|n| n.trim().parse()).collect();
-                    only = Some(nums.context("--only takes numbers 1 to 7")?);
-                }
+                "--only" => only = Some(numbers(args.next(), "--only takes a list like 1,3")?),
                 "--conc" => {
-                    let list = args.next().context("--conc takes a list like 16,64")?;
-                    let nums: Result<Vec<u32>, _> =
-                        list.split(',').map(|n| n.trim().parse()).collect();
-                    concurrency = Some(nums.context("--conc takes numbers")?);
+                    concurrency = Some(numbers(args.next(), "--conc takes a list like 16,64")?)
                 }
                 "--reps" => {
                     let n = args.next().context("--reps takes a number")?;
@@ -135,6 +127,19 @@ impl Opts {
     fn wants(&self, n: u32) -> bool {
         self.only.as_ref().is_none_or(|o| o.contains(&n))
     }
+
+    /// Whether scenario 4 runs its load point at concurrency `c`.
+    pub fn wants_load_point(&self, c: u32) -> bool {
+        self.concurrency.as_ref().is_none_or(|o| o.contains(&c))
+    }
+}
+
+/// `1,3` → `[1, 3]`; `usage` when the list is missing or holds a non-number.
+fn numbers(list: Option<String>, usage: &'static str) -> Result<Vec<u32>> {
+    list.context(usage)?
+        .split(',')
+        .map(|n| n.trim().parse().context(usage))
+        .collect()
 }
 
 /// What every scenario works with.
@@ -218,7 +223,7 @@ async fn run(opts: Opts) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let opts = match Opts::parse() {
+    let opts = match Opts::parse(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e:#}");
@@ -230,6 +235,28 @@ async fn main() -> ExitCode {
         Err(e) => {
             eprintln!("rds-bench: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Opts> {
+        Opts::parse(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn scenarios_and_load_points_are_chosen_by_lists() {
+        let opts = parse(&["--quick", "--only", "4, 6", "--conc", "16"]).unwrap();
+        assert!(opts.wants(4) && opts.wants(6) && !opts.wants(1));
+        assert!(opts.wants_load_point(16) && !opts.wants_load_point(1));
+        let all = parse(&["--quick"]).unwrap();
+        assert!(all.wants(7) && all.wants_load_point(64));
+        for bad in [&["--conc"][..], &["--conc", "16,x"], &["--only", ""]] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -379,8 +379,10 @@ impl Recipe {
 /// request served by one worker over a connection another opened hands its writes and
 /// its answer across threads: eventfd wake-ups and context switches both ways (issue 15:
 /// a pool per thread took 10-30 % off a small listing's CPU). Each thread's pool keeps a
-/// request's I/O on its worker. The client built at start is the
-/// fallback, should a later build fail.
+/// request's I/O on its worker. The client built at start serves the thread that built
+/// it, and any thread whose own build fails or whose locals are gone. The count is bounded
+/// by the threads that call: the actix workers and the main thread (no call runs on a
+/// blocking pool).
 #[derive(Clone, Debug)]
 struct PerThread {
     recipe: Arc<Recipe>,
@@ -396,10 +398,14 @@ thread_local! {
 impl PerThread {
     fn new(recipe: Recipe) -> Result<Self, HttpSetupError> {
         let shared = recipe.build()?;
-        Ok(Self {
-            recipe: Arc::new(recipe),
-            shared,
-        })
+        let recipe = Arc::new(recipe);
+        // Each build reads the system's CA store again: the building thread keeps this one.
+        let _ = CLIENTS.try_with(|clients| {
+            clients
+                .borrow_mut()
+                .push((Arc::downgrade(&recipe), shared.clone()))
+        });
+        Ok(Self { recipe, shared })
     }
 
     fn get(&self) -> Client {

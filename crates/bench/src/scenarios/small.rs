@@ -294,13 +294,10 @@ pub async fn run(ctx: &Ctx, r: &mut Results) -> Result<()> {
     );
     let mut measured = Vec::new();
     for ep in endpoints(ctx) {
-        let points = CONCURRENCY.into_iter().filter(|c| {
-            ctx.opts
-                .concurrency
-                .as_ref()
-                .is_none_or(|only| only.contains(c))
-        });
-        for c in points {
+        for c in CONCURRENCY
+            .into_iter()
+            .filter(|&c| ctx.opts.wants_load_point(c))
+        {
             let mut stats: Vec<Stats> = ep.routes.iter().map(|_| Stats::default()).collect();
             for _ in 0..ctx.opts.load_reps {
                 for (route, st) in ep.routes.iter().zip(&mut stats) {
